@@ -1,0 +1,86 @@
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { SUITES_DIR } from "./testRun";
+
+export interface ContainerImageArgs {
+    /** Root filesystem tarball of the build. */
+    rootfs: pulumi.Input<string>;
+    /** Repository name, e.g. `cs9`. */
+    repository: string;
+    /** Monthly build id. */
+    release: string;
+    /** Major version, for the `:<major>` tag. */
+    major: string;
+    /** Internal registry (host[:port]/path) for the test tag. */
+    internalRegistry: string;
+    /** Public registry (host[:port]/path) for the published tags. */
+    publicRegistry: string;
+    /** Publish `latest`, major and date tags: only for the promoted release. */
+    publish: boolean;
+    /** Directory where the build context is assembled. */
+    workDir: string;
+}
+
+/** Tags published for a promoted release. */
+export function publicTags(major: string, release: string): string[] {
+    return ["latest", major, release];
+}
+
+/** The Dockerfile: the build's rootfs as the only layer. */
+export const DOCKERFILE = 'FROM scratch\nADD rootfs.tar /\nCMD ["/bin/sh"]\n';
+
+/** Container image from the rootfs: test tag on the internal registry, tested, then published. */
+export class ContainerImage extends pulumi.ComponentResource {
+    /** Internal test reference. */
+    public readonly testImage: pulumi.Output<string>;
+    /** Published references (empty until promotion). */
+    public readonly published: pulumi.Output<string[]>;
+
+    constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("osimages:container:ContainerImage", name, {}, opts);
+        const contextDir = `${args.workDir}/${name}`;
+        const context = new command.local.Command(
+            `${name}-context`,
+            {
+                create: `[ -n "$ROOTFS" ] || { echo "the build produced no rootfs tarball" >&2; exit 1; }; mkdir -p "$CONTEXT" && cp "$ROOTFS" "$CONTEXT/rootfs.tar" && printf '%s' "$DOCKERFILE" > "$CONTEXT/Dockerfile" && echo "$CONTEXT"`,
+                environment: { CONTEXT: contextDir, ROOTFS: args.rootfs, DOCKERFILE },
+                delete: `rm -rf "$CONTEXT"`,
+            },
+            { parent: this, customTimeouts: { create: "20m" } },
+        );
+        const testRef = `${args.internalRegistry}/${args.repository}:${args.release}-test`;
+        const image = new docker.Image(
+            `${name}-image`,
+            { imageName: testRef, build: { context: context.stdout.apply((s) => s.trim()), platform: "linux/amd64" } },
+            { parent: this, customTimeouts: { create: "30m" } },
+        );
+        const test = new command.local.Command(
+            `${name}-test`,
+            {
+                create: `docker run --rm --network none -v "$SUITES:/osimages-suites:ro" "$IMAGE" sh /osimages-suites/runtests.sh /osimages-suites/container`,
+                environment: { SUITES: SUITES_DIR, IMAGE: image.imageName },
+                triggers: [image.repoDigest],
+            },
+            { parent: this, customTimeouts: { create: "20m" } },
+        );
+        const published = args.publish
+            ? publicTags(args.major, args.release).map((tag) => {
+                  const target = `${args.publicRegistry}/${args.repository}:${tag}`;
+                  const tagged = new docker.Tag(
+                      `${name}-tag-${tag}`,
+                      { sourceImage: image.imageName, targetImage: target },
+                      { parent: this, dependsOn: [test] },
+                  );
+                  return new docker.RegistryImage(
+                      `${name}-push-${tag}`,
+                      { name: tagged.targetImage, keepRemotely: true, triggers: { digest: image.repoDigest } },
+                      { parent: this },
+                  ).name;
+              })
+            : [];
+        this.testImage = image.imageName;
+        this.published = pulumi.all(published);
+        this.registerOutputs({ testImage: this.testImage, published: this.published });
+    }
+}

@@ -1,0 +1,196 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { DistroConfig, StackConfig, StackSecrets } from "../config";
+import { Arch, BootMode, DistroEntry, UseCase } from "../distros/schema";
+import { ContainerImage } from "./containerImage";
+import { Evidence, evidenceProperties } from "./evidence";
+import { GlanceImage, glanceProperties } from "./glanceImage";
+import { ImageBuild } from "./imageBuild";
+import { buildKey, imageName, ReleasePlan } from "./lifecycle";
+import { Providers } from "./providers";
+import { TestInstance } from "./testInstance";
+import { TestRun } from "./testRun";
+import { userData } from "./userData";
+
+const RECORD_EVIDENCE = path.join(__dirname, "..", "scripts", "record-evidence.sh");
+
+export interface DistroPipelineArgs {
+    /** Catalogue entry. */
+    entry: DistroEntry;
+    /** Architecture of this pipeline. */
+    arch: Arch;
+    /** The distro's stack config. */
+    distro: DistroConfig;
+    /** Kept releases and their stages (from `planReleases`). */
+    plan: ReleasePlan[];
+    /** Evidence read from Glance before anything was registered, by build key. */
+    evidence: Map<string, Evidence>;
+    /** The whole stack config (builders, registries, testing). */
+    stack: StackConfig;
+    /** One provider per phase. */
+    providers: Providers;
+    /** Stack secrets. */
+    secrets: StackSecrets;
+    /** Runner directory for container build contexts. */
+    workDir: string;
+}
+
+/** What the pipeline reports per image. */
+export interface ImageReport {
+    release: string;
+    bootMode: BootMode;
+    stage: string;
+    name: pulumi.Output<string>;
+    imageId: pulumi.Output<string>;
+    tests: Record<string, pulumi.Output<string>>;
+}
+
+/** Use cases run for a distro at a site: those both the catalogue and the stack enable. */
+export function useCasesFor(entry: DistroEntry, stack: StackConfig): UseCase[] {
+    return stack.testing.useCases.filter((u) => entry.useCases.includes(u));
+}
+
+/** Where the bytes come from, for `image_source`. */
+export function imageSource(entry: DistroEntry, stack: StackConfig): string {
+    switch (entry.build.backend) {
+        case "koji":
+            return `koji ${stack.builders.koji?.hub ?? ""} ${stack.builders.koji?.targets[entry.key] ?? ""}`.trim();
+        case "vendor":
+            return stack.builders.vendor?.url ?? "vendor";
+        case "local":
+            return `debootstrap ${entry.build.suite}`;
+    }
+}
+
+/** The whole monthly cycle of one distro on one arch: build, upload, test, evidence, container. */
+export class DistroPipeline extends pulumi.ComponentResource {
+    public readonly images: ImageReport[] = [];
+
+    constructor(name: string, args: DistroPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("osimages:pipeline:DistroPipeline", name, {}, opts);
+        const { entry, arch, stack } = args;
+        const bootModes = entry.arches.find((a) => a.arch === arch)?.bootModes ?? [];
+        for (const { release, stage } of args.plan) {
+            const build = new ImageBuild(
+                `${name}-${release}`,
+                {
+                    entry,
+                    arch,
+                    release,
+                    builders: stack.builders,
+                    vendorVersion: args.distro.vendorVersions?.[release],
+                    frozen: stage !== "test",
+                },
+                { parent: this },
+            );
+            for (const bootMode of bootModes) {
+                const key = buildKey(entry.key, arch, bootMode, release);
+                const evidence = args.evidence.get(key);
+                const published = stage === "production" || stage === "previous";
+                const image = new GlanceImage(
+                    key,
+                    {
+                        imageName: imageName(entry, arch, bootMode, release, stage),
+                        stage,
+                        artefact: build.artefact,
+                        properties: build.sha256.apply((sha256) => ({
+                            ...glanceProperties({ entry, arch, bootMode, release, key, source: imageSource(entry, stack), keep: args.distro.keep }),
+                            osimages_sha256: sha256,
+                            // Published images restate the evidence they were published on, so
+                            // the policy pack can check it and the next update shows no drift.
+                            ...(published && evidence
+                                ? evidenceProperties({ sha256: evidence.testedSha256 ?? "", summary: evidence.summary ?? "", useCases: (evidence.useCases ?? "").split(",") })
+                                : {}),
+                        })),
+                        testProjectId: stack.clouds.test.projectId,
+                        owner: args.providers.production,
+                        tester: args.providers.test,
+                    },
+                    { parent: this },
+                );
+                const tests = stage === "test" ? this.test(key, image, build, args) : {};
+                this.images.push({ release, bootMode, stage, name: image.name, imageId: image.imageId, tests });
+            }
+            const primaryArch = entry.arches[0].arch;
+            if (entry.container !== "none" && arch === primaryArch && (stage === "test" || stage === "production")) {
+                new ContainerImage(
+                    `${name}-${release}-container`,
+                    {
+                        rootfs: build.rootfs.apply((r) => r ?? ""),
+                        repository: entry.key,
+                        release,
+                        major: entry.osVersion,
+                        internalRegistry: stack.registries.internal,
+                        publicRegistry: stack.registries.public,
+                        publish: stage === "production",
+                        workDir: args.workDir,
+                    },
+                    { parent: this },
+                );
+            }
+        }
+        this.registerOutputs({ images: this.images });
+    }
+
+    /** Boots the image per use case, runs the suites, then records the evidence on the image. */
+    private test(key: string, image: GlanceImage, build: ImageBuild, args: DistroPipelineArgs): Record<string, pulumi.Output<string>> {
+        const { entry, stack } = args;
+        const testing = stack.testing;
+        const useCases = useCasesFor(entry, stack);
+        const runs = useCases.map((useCase) => {
+            const instance = new TestInstance(
+                `${key}-${useCase}`,
+                {
+                    backend: testing.backend,
+                    imageId: image.imageId,
+                    useCase,
+                    userData: userData(useCase, undefined, testing.agent),
+                    flavors: testing.flavors,
+                    network: testing.network,
+                    keyPair: testing.keyPair,
+                    provider: args.providers.test,
+                    labEnvironment: { WORK_DIR: args.workDir, OS_CLOUD: stack.clouds.test.cloud },
+                    bootTimeout: testing.bootTimeout,
+                },
+                { parent: this },
+            );
+            const privateKey = instance.privateKey ?? args.secrets.sshPrivateKey;
+            if (!privateKey) throw new Error(`${key}: testing needs the sshPrivateKey secret of testing.keyPair`);
+            const run = new TestRun(
+                `${key}-${useCase}-test`,
+                {
+                    host: instance.host,
+                    port: instance.port,
+                    user: entry.adminUser,
+                    privateKey,
+                    useCase,
+                    siteEnvironment: testing.siteEnvironment,
+                    bootTimeout: testing.bootTimeout,
+                    suiteTimeout: testing.suiteTimeout,
+                },
+                { parent: this },
+            );
+            return { useCase, run };
+        });
+        const summary = pulumi
+            .all(runs.map((r) => r.run.summary))
+            .apply((s) => runs.map((r, i) => `${r.useCase}: ${s[i]}`).join("; "));
+        new command.local.Command(
+            `${key}-evidence`,
+            {
+                create: `bash ${RECORD_EVIDENCE}`,
+                environment: {
+                    OS_CLOUD: stack.clouds.production.cloud,
+                    IMAGE_ID: image.imageId,
+                    SHA256: build.sha256,
+                    SUMMARY: summary,
+                    USE_CASES: useCases.join(","),
+                },
+                triggers: [build.sha256],
+            },
+            { parent: this, dependsOn: runs.map((r) => r.run), customTimeouts: { create: "10m" } },
+        );
+        return Object.fromEntries(runs.map((r) => [r.useCase, r.run.summary]));
+    }
+}

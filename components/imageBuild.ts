@@ -1,0 +1,131 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { StackConfig } from "../config";
+import { DISTROS_DIR } from "../distros/catalogue";
+import { Arch, DistroEntry } from "../distros/schema";
+
+const SCRIPTS_DIR = path.join(__dirname, "..", "scripts", "build");
+
+export interface ImageBuildArgs {
+    /** Catalogue entry of the distro. */
+    entry: DistroEntry;
+    /** Architecture to build. */
+    arch: Arch;
+    /** Monthly build id. */
+    release: string;
+    /** The stack's builder settings. */
+    builders: StackConfig["builders"];
+    /** Vendor version downloaded for this release (vendor backend only). */
+    vendorVersion?: string;
+    /** Once a release left the test stage its bytes are frozen: changed build inputs do not rebuild it. */
+    frozen: boolean;
+    /** Maximum build time, a Pulumi duration. */
+    timeout?: string;
+}
+
+/** What the build command prints as its last line. */
+export interface BuildResult {
+    /** Path of the qcow2 artefact on the runner. */
+    artefact: string;
+    sha256: string;
+    /** Root filesystem tarball for the container image, when the backend produces one. */
+    rootfs?: string;
+}
+
+/** The shell command and environment that build one image. */
+export interface BuildCommand {
+    create: string;
+    environment: Record<string, string>;
+}
+
+/** Chooses the backend's script and its environment; throws naming the missing builder setting. */
+export function buildCommand(args: Omit<ImageBuildArgs, "frozen" | "timeout">): BuildCommand {
+    const { entry, arch, release, builders } = args;
+    const common = { DISTRO: entry.key, ARCH: arch, RELEASE: release };
+    switch (entry.build.backend) {
+        case "koji": {
+            const koji = builders.koji;
+            if (!koji) throw new Error(`${entry.key}: builders.koji is not configured`);
+            return {
+                create: `bash ${path.join(SCRIPTS_DIR, "koji-image-build.sh")}`,
+                environment: {
+                    ...common,
+                    KOJI_PROFILE: koji.profile,
+                    KOJI_TARGET: koji.targets[entry.key] ?? "",
+                    INSTALL_TREE: koji.installTrees[entry.key] ?? "",
+                    KICKSTART: path.join(DISTROS_DIR, "kickstarts", entry.build.kickstart),
+                    SCRATCH: koji.scratch ? "1" : "0",
+                    // Oz wants the RHEL-compatible release the image is based on.
+                    KOJI_DISTRO: `RHEL-${entry.osVersion.split(".")[0]}.0`,
+                },
+            };
+        }
+        case "vendor": {
+            const vendor = builders.vendor;
+            if (!vendor) throw new Error(`${entry.key}: builders.vendor is not configured`);
+            if (!args.vendorVersion) throw new Error(`${entry.key}: no vendor version for ${release}`);
+            const image = entry.build.imageTemplate.replace("{arch}", arch).replace("{version}", args.vendorVersion);
+            return {
+                create: `bash ${path.join(SCRIPTS_DIR, "vendor-image.sh")}`,
+                environment: {
+                    ...common,
+                    VENDOR_URL: vendor.url,
+                    VENDOR_IMAGE: image,
+                    CUSTOMIZE: path.join(DISTROS_DIR, "customize", entry.build.customize),
+                },
+            };
+        }
+        case "local": {
+            const local = builders.local;
+            if (!local) throw new Error(`${entry.key}: builders.local is not configured`);
+            return {
+                create: `bash ${path.join(SCRIPTS_DIR, "local-debian.sh")}`,
+                environment: { ...common, SUITE: entry.build.suite, WORK_DIR: path.resolve(local.workDir) },
+            };
+        }
+    }
+}
+
+/** Parses the JSON result line the build scripts print last; throws with the output tail. */
+export function parseBuildResult(stdout: string): BuildResult {
+    const last = stdout.trim().split("\n").pop() ?? "";
+    try {
+        const r = JSON.parse(last) as Partial<BuildResult>;
+        if (typeof r.artefact === "string" && typeof r.sha256 === "string" && /^[0-9a-f]{64}$/.test(r.sha256)) {
+            return { artefact: r.artefact, sha256: r.sha256, rootfs: typeof r.rootfs === "string" && r.rootfs !== "" ? r.rootfs : undefined };
+        }
+    } catch {
+        // reported below with the output
+    }
+    throw new Error(`build did not report {"artefact","sha256"} as its last line; output ended with:\n${last}`);
+}
+
+/** Builds one image (one distro, arch and release) with the distro's backend. */
+export class ImageBuild extends pulumi.ComponentResource {
+    /** Path of the built qcow2 on the runner. */
+    public readonly artefact: pulumi.Output<string>;
+    /** sha256 of the artefact. */
+    public readonly sha256: pulumi.Output<string>;
+    /** Root filesystem tarball, for the container image. */
+    public readonly rootfs: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: ImageBuildArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("osimages:build:ImageBuild", name, {}, opts);
+        const cmd = buildCommand(args);
+        const build = new command.local.Command(
+            `${name}-build`,
+            { create: cmd.create, environment: cmd.environment, logging: "stderr" },
+            {
+                parent: this,
+                customTimeouts: { create: args.timeout ?? "3h", update: args.timeout ?? "3h" },
+                ignoreChanges: args.frozen ? ["create", "environment"] : [],
+            },
+        );
+        const result = build.stdout.apply(parseBuildResult);
+        this.artefact = result.apply((r) => r.artefact);
+        this.sha256 = result.apply((r) => r.sha256);
+        this.rootfs = result.apply((r) => r.rootfs);
+        this.registerOutputs({ artefact: this.artefact, sha256: this.sha256, rootfs: this.rootfs });
+    }
+}

@@ -1,0 +1,68 @@
+import * as openstack from "@pulumi/openstack";
+import { compareReleases, DistroConfig, keptReleases } from "../config";
+import { Arch, BootMode, DistroEntry } from "../distros/schema";
+import { Evidence, evidenceFromProperties, hasPassed, refusalReason } from "./evidence";
+import { buildKey } from "./lifecycle";
+
+/** Fetches an image's properties by build key; undefined when no image carries that key. */
+export type ImageLookup = (key: string) => Promise<Record<string, unknown> | undefined>;
+
+/** One image whose evidence must be known before the program registers anything. */
+export interface EvidenceRequest {
+    distro: string;
+    arch: Arch;
+    bootMode: BootMode;
+    release: string;
+    key: string;
+}
+
+/** The images whose evidence matters: every kept release at or below the promotion pointer. */
+export function evidenceRequests(distro: string, entry: DistroEntry, d: DistroConfig, arches: Arch[]): EvidenceRequest[] {
+    if (d.promote === undefined) return [];
+    const promote = d.promote;
+    const releases = keptReleases(d).filter((r) => compareReleases(r, promote) <= 0);
+    return arches.flatMap((arch) =>
+        (entry.arches.find((a) => a.arch === arch)?.bootModes ?? []).flatMap((bootMode) =>
+            releases.map((release) => ({ distro, arch, bootMode, release, key: buildKey(distro, arch, bootMode, release) })),
+        ),
+    );
+}
+
+/** Looks every request up (in parallel) and returns evidence by build key. */
+export async function gatherEvidence(requests: EvidenceRequest[], lookup: ImageLookup): Promise<Map<string, Evidence>> {
+    const found = await Promise.all(requests.map(async (r) => [r.key, evidenceFromProperties(await lookup(r.key))] as const));
+    return new Map(found);
+}
+
+/** Every promotion the evidence does not allow, one line each, naming distro, arch, firmware, release. */
+export function promotionRefusals(requests: EvidenceRequest[], evidence: Map<string, Evidence>, promoted: (distro: string) => string | undefined): string[] {
+    return requests
+        .filter((r) => promoted(r.distro) === r.release)
+        .flatMap((r) => {
+            const reason = refusalReason(evidence.get(r.key) ?? evidenceFromProperties(undefined));
+            return reason ? [`cannot promote ${r.distro} ${r.arch} (${r.bootMode}) release ${r.release}: ${reason}`] : [];
+        });
+}
+
+/** A release passed when every firmware image of it passed. */
+export function releasePassed(requests: EvidenceRequest[], evidence: Map<string, Evidence>, arch: Arch, release: string): boolean {
+    const images = requests.filter((r) => r.arch === arch && r.release === release);
+    return images.length > 0 && images.every((r) => {
+        const e = evidence.get(r.key);
+        return e !== undefined && hasPassed(e);
+    });
+}
+
+/**
+ * Glance lookup through the OpenStack provider's invokes (they run in preview too): list the ids
+ * carrying the build key first, so "no such image" is an empty answer rather than an error.
+ */
+export function glanceLookup(provider: openstack.Provider): ImageLookup {
+    return async (key) => {
+        const filter = { properties: { osimages_build_key: key }, visibility: "all" };
+        const { ids } = await openstack.images.getImageIds(filter, { provider });
+        if (ids.length === 0) return undefined;
+        const image = await openstack.images.getImage({ ...filter, mostRecent: true }, { provider });
+        return image.properties as Record<string, unknown>;
+    };
+}

@@ -1,0 +1,99 @@
+import * as command from "@pulumi/command";
+import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { UseCase } from "../distros/schema";
+
+const LAB_INSTANCE = path.join(__dirname, "..", "scripts", "compute", "lab-instance.sh");
+
+export interface TestInstanceArgs {
+    /** `nova` boots a Nova server (Ironic flavor for physical use cases); `lab` a qemu VM on the runner. */
+    backend: "nova" | "lab";
+    /** Glance image under test. */
+    imageId: pulumi.Input<string>;
+    /** Use case: decides flavor and user-data. */
+    useCase: UseCase;
+    /** cloud-init user-data of the use case. */
+    userData: string;
+    /** Flavor names (nova backend). */
+    flavors?: { virtual: string; physical?: string };
+    /** Neutron network (nova backend). */
+    network?: string;
+    /** Key pair (nova backend). */
+    keyPair?: string;
+    /** Provider of the test project (nova backend). */
+    provider?: openstack.Provider;
+    /** Environment of the lab backend (clouds, work dir). */
+    labEnvironment?: Record<string, string>;
+    /** How long creating the machine may take. */
+    bootTimeout: string;
+}
+
+/** The flavor of a use case; physical use cases need the bare-metal flavor. */
+export function flavorFor(useCase: UseCase, flavors: { virtual: string; physical?: string }): string {
+    if (!useCase.endsWith("-physical")) return flavors.virtual;
+    if (!flavors.physical) throw new Error(`use case ${useCase} needs testing.flavors.physical`);
+    return flavors.physical;
+}
+
+/** Parses the `{"host": ..., "port": ...}` line the lab backend prints last. */
+export function parseLabAddress(stdout: string): { host: string; port: number; privateKey: string } {
+    const last = stdout.trim().split("\n").pop() ?? "";
+    const r = JSON.parse(last) as { host?: unknown; port?: unknown; privateKey?: unknown };
+    if (typeof r.host !== "string" || typeof r.port !== "number" || typeof r.privateKey !== "string") {
+        throw new Error(`lab instance did not report {"host","port","privateKey"}`);
+    }
+    return { host: r.host, port: r.port, privateKey: r.privateKey };
+}
+
+/** A machine booted from the image under test, for one use case. */
+export class TestInstance extends pulumi.ComponentResource {
+    /** Address the test run connects to. */
+    public readonly host: pulumi.Output<string>;
+    public readonly port: pulumi.Output<number>;
+    /** Lab backend only: the key the VM was seeded with (secret). */
+    public readonly privateKey?: pulumi.Output<string>;
+
+    constructor(name: string, args: TestInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("osimages:compute:TestInstance", name, {}, opts);
+        const timeouts = { create: args.bootTimeout };
+        if (args.backend === "nova") {
+            if (!args.flavors || !args.network || !args.keyPair) {
+                throw new Error(`${name}: the nova backend needs testing.flavors, network and keyPair`);
+            }
+            const server = new openstack.compute.Instance(
+                `${name}-server`,
+                {
+                    imageId: args.imageId,
+                    flavorName: flavorFor(args.useCase, args.flavors),
+                    keyPair: args.keyPair,
+                    networks: [{ name: args.network }],
+                    userData: args.userData,
+                    metadata: { osimages_use_case: args.useCase },
+                },
+                { parent: this, provider: args.provider, customTimeouts: timeouts },
+            );
+            this.host = server.accessIpV4;
+            this.port = pulumi.output(22);
+        } else {
+            const vm = new command.local.Command(
+                `${name}-vm`,
+                {
+                    create: `bash ${LAB_INSTANCE} start`,
+                    delete: `bash ${LAB_INSTANCE} stop`,
+                    environment: { ...args.labEnvironment, INSTANCE: name, USE_CASE: args.useCase, IMAGE_ID: args.imageId },
+                    stdin: args.userData,
+                    // A new image means a new machine, never an in-place update of the old one.
+                    triggers: [args.imageId],
+                },
+                // The lab key is printed with the address: keep it out of the state in clear.
+                { parent: this, customTimeouts: timeouts, additionalSecretOutputs: ["stdout"] },
+            );
+            const address = vm.stdout.apply(parseLabAddress);
+            this.host = address.host;
+            this.port = address.port;
+            this.privateKey = pulumi.secret(address.privateKey);
+        }
+        this.registerOutputs({ host: this.host, port: this.port });
+    }
+}

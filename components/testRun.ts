@@ -1,0 +1,96 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { UseCase } from "../distros/schema";
+
+export const SUITES_DIR = path.join(__dirname, "..", "suites");
+/** Where the suites are copied on the machine under test. */
+export const REMOTE_SUITES = "/tmp/osimages-suites";
+
+export interface TestRunArgs {
+    /** Address of the machine under test. */
+    host: pulumi.Input<string>;
+    port: pulumi.Input<number>;
+    /** Login user of the image. */
+    user: string;
+    /** Private key of the test key pair (secret). */
+    privateKey: pulumi.Input<string>;
+    /** Use case: decides which suites run. */
+    useCase: UseCase;
+    /** Site facts handed to the suites (SITE_DNS, SITE_NTP_SERVER, ...). */
+    siteEnvironment: Record<string, string>;
+    /** How long waiting for the boot may take. */
+    bootTimeout: string;
+    /** How long the suites may take. */
+    suiteTimeout: string;
+}
+
+/** Suites of a use case: everyone runs upstream and site; managed machines also the agent tests. */
+export function suitesFor(useCase: UseCase): string[] {
+    return useCase.startsWith("managed-") ? ["upstream", "site", "managed"] : ["upstream", "site"];
+}
+
+/** Single-quotes a value for sh. */
+export function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The remote command: run the suites, print the JUnit report, exit with the runner's code. */
+export function suiteCommand(useCase: UseCase, siteEnvironment: Record<string, string>): string {
+    const env = Object.entries(siteEnvironment)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}=${shellQuote(v)}`);
+    const suites = suitesFor(useCase).map((s) => `${REMOTE_SUITES}/${s}`);
+    const junit = "/tmp/osimages-junit.xml";
+    return [
+        `sudo env OSIP_USE_CASE=${useCase} ${env.join(" ")} sh ${REMOTE_SUITES}/runtests.sh --junit ${junit} ${suites.join(" ")}`,
+        "rc=$?",
+        `echo '--- junit'; cat ${junit}`,
+        "exit $rc",
+    ].join("; ");
+}
+
+/** Runner summary (`[=] N passed, ...`) out of the run's output. */
+export function parseSummary(stdout: string): string {
+    const line = stdout.split("\n").find((l) => l.startsWith("[=] "));
+    return line ? line.slice(4).trim() : "no summary";
+}
+
+/** Runs a use case's suites on a test machine over SSH; a failed suite fails the update. */
+export class TestRun extends pulumi.ComponentResource {
+    /** Runner output: one `[+] ...` line per test, the summary, then the JUnit report. */
+    public readonly report: pulumi.Output<string>;
+    /** The runner's summary line. */
+    public readonly summary: pulumi.Output<string>;
+
+    constructor(name: string, args: TestRunArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("osimages:test:TestRun", name, {}, opts);
+        const connection = {
+            host: args.host,
+            port: args.port,
+            user: args.user,
+            privateKey: args.privateKey,
+            // Keep dialling while the machine boots; the boot timeout bounds it.
+            dialErrorLimit: -1,
+            perDialTimeout: 30,
+        };
+        const boot = new command.remote.Command(
+            `${name}-boot`,
+            { connection, create: "cloud-init status --wait >/dev/null 2>&1 || true; echo booted" },
+            { parent: this, customTimeouts: { create: args.bootTimeout } },
+        );
+        const copy = new command.remote.CopyToRemote(
+            `${name}-suites`,
+            { connection, source: new pulumi.asset.FileArchive(SUITES_DIR), remotePath: REMOTE_SUITES },
+            { parent: this, dependsOn: [boot] },
+        );
+        const run = new command.remote.Command(
+            `${name}-run`,
+            { connection, create: suiteCommand(args.useCase, args.siteEnvironment) },
+            { parent: this, dependsOn: [copy], customTimeouts: { create: args.suiteTimeout } },
+        );
+        this.report = run.stdout;
+        this.summary = run.stdout.apply(parseSummary);
+        this.registerOutputs({ report: this.report, summary: this.summary });
+    }
+}

@@ -1,0 +1,212 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { Catalogue } from "./distros/catalogue";
+import { ARCHES, formatIssues, USE_CASES } from "./distros/schema";
+
+/** A monthly build id: the date of the build, optionally a respin suffix (`2026-11-01.1`). */
+export const RELEASE_ID = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(\.\d+)?$/;
+
+const cloudSchema = z.strictObject({
+    /** Entry of clouds.yaml holding the endpoint and credentials (password from `cloudPasswords`). */
+    cloud: z.string().min(1),
+    /** Project name of this phase. */
+    project: z.string().min(1),
+    /** Project id; required for the test phase, which is made a member of TEST images. */
+    projectId: z.string().min(1).optional(),
+    /** Region name, when the cloud has several. */
+    region: z.string().min(1).optional(),
+});
+
+const kojiSchema = z.strictObject({
+    /** Koji hub XML-RPC URL. */
+    hub: z.url(),
+    /** koji CLI profile (`koji -p <profile>`). */
+    profile: z.string().min(1),
+    /** Build target per distro key. */
+    targets: z.record(z.string(), z.string().min(1)),
+    /** Install tree URL per distro key (the `url` of image-build). */
+    installTrees: z.record(z.string(), z.url()),
+    /** Run `image-build --scratch` (no NVR consumed). */
+    scratch: z.boolean().default(false),
+});
+
+const distroSchema = z.strictObject({
+    /** Arches to build; defaults to every arch of the catalogue entry. */
+    arches: z.array(z.enum(ARCHES)).min(1).optional(),
+    /** Monthly build ids kept for this distro, any order. */
+    releases: z
+        .array(z.string().regex(RELEASE_ID, "a build id like 2026-11-01 (or 2026-11-01.1)"))
+        .min(1),
+    /** The promotion pointer: the release published as production. */
+    promote: z.string().regex(RELEASE_ID, "a build id like 2026-11-01").optional(),
+    /** How many releases are kept in Glance; older ones are deleted. */
+    keep: z.number().int().min(1).max(24).default(3),
+    /** Vendor backend only: vendor version (e.g. 9.6) that each release downloads. */
+    vendorVersions: z.record(z.string(), z.string().regex(/^\d+(\.\d+)*$/)).optional(),
+});
+
+const stackSchema = z.strictObject({
+    clouds: z.strictObject({ test: cloudSchema, production: cloudSchema }),
+    registries: z.strictObject({
+        /** Registry where test tags are pushed (host[:port]/namespace). */
+        internal: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, "host[:port]/path"),
+        /** Registry where promoted tags are published. */
+        public: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, "host[:port]/path"),
+    }),
+    builders: z
+        .strictObject({
+            koji: kojiSchema.optional(),
+            vendor: z.strictObject({ url: z.url() }).optional(),
+            local: z.strictObject({ workDir: z.string().min(1) }).optional(),
+        })
+        .default({}),
+    distros: z.record(z.string(), distroSchema),
+    testing: z.strictObject({
+        /** Where test machines run: Nova (VMs and Ironic nodes) or qemu on the runner. */
+        backend: z.enum(["nova", "lab"]),
+        flavors: z
+            .strictObject({ virtual: z.string().min(1), physical: z.string().min(1).optional() })
+            .optional(),
+        /** Neutron network of test instances (nova backend). */
+        network: z.string().min(1).optional(),
+        /** Nova key pair whose private key is the `sshPrivateKey` secret. */
+        keyPair: z.string().min(1).optional(),
+        /** Use cases run at this site; physical ones need `flavors.physical`. */
+        useCases: z.array(z.enum(USE_CASES)).min(1).default(["unmanaged-virtual", "managed-virtual"]),
+        /** Facts of the site handed to the suites (SITE_NTP_SERVER, SITE_DNS, ...). */
+        siteEnvironment: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string()).default({}),
+        /** Configuration-management bootstrap for the managed use cases. */
+        agent: z.strictObject({ server: z.string().min(1), environment: z.string().min(1) }).optional(),
+        /** Timeouts of the boot and the suites, Pulumi duration strings. */
+        bootTimeout: z.string().regex(/^\d+[smh]$/).default("20m"),
+        suiteTimeout: z.string().regex(/^\d+[smh]$/).default("60m"),
+    }),
+});
+
+export type StackConfig = z.infer<typeof stackSchema>;
+export type DistroConfig = z.infer<typeof distroSchema>;
+export type CloudConfig = z.infer<typeof cloudSchema>;
+
+/** Config keys read from the stack file (the project namespace is implied). */
+export const CONFIG_KEYS = ["clouds", "registries", "builders", "distros", "testing"] as const;
+
+/**
+ * Validates the raw stack config and cross-checks it against the catalogue. Every problem is
+ * reported at once, each naming the stack file and the field.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, file: string, catalogue: Catalogue): StackConfig {
+    const result = stackSchema.safeParse(raw);
+    if (!result.success) {
+        throw new Error(`invalid stack config\n${formatIssues(file, result.error)}`);
+    }
+    const problems = crossCheck(result.data, catalogue).map((p) => `${file}: ${p}`);
+    if (problems.length > 0) {
+        throw new Error(`invalid stack config\n${problems.join("\n")}`);
+    }
+    return result.data;
+}
+
+/** Checks that need the catalogue: known distros and arches, builders present, pointers valid. */
+export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
+    const problems: string[] = [];
+    const known = [...catalogue.keys()].join(", ");
+    for (const [key, d] of Object.entries(cfg.distros)) {
+        const at = `distros.${key}`;
+        const entry = catalogue.get(key);
+        if (!entry) {
+            problems.push(`${at}: unknown distro "${key}" (the catalogue has: ${known})`);
+            continue;
+        }
+        const arches = entry.arches.map((a) => a.arch);
+        for (const arch of d.arches ?? []) {
+            if (!arches.includes(arch)) {
+                problems.push(`${at}.arches: ${key} is not built for ${arch} (catalogue: ${arches.join(", ")})`);
+            }
+        }
+        if (new Set(d.releases).size !== d.releases.length) {
+            problems.push(`${at}.releases: a release is listed twice`);
+        }
+        const kept = keptReleases(d);
+        if (d.promote !== undefined && !kept.includes(d.promote)) {
+            problems.push(
+                `${at}.promote: ${d.promote} is not one of the kept releases (${kept.join(", ")})`,
+            );
+        }
+        const build = entry.build;
+        if (build.backend === "koji") {
+            const koji = cfg.builders.koji;
+            if (!koji) problems.push(`builders.koji: required by ${key} (Koji-built)`);
+            else {
+                if (!koji.targets[key]) problems.push(`builders.koji.targets.${key}: missing`);
+                if (!koji.installTrees[key]) problems.push(`builders.koji.installTrees.${key}: missing`);
+            }
+        } else if (build.backend === "vendor") {
+            if (!cfg.builders.vendor) problems.push(`builders.vendor: required by ${key} (vendor image)`);
+            for (const r of kept) {
+                if (!d.vendorVersions?.[r]) problems.push(`${at}.vendorVersions.${r}: missing`);
+            }
+        } else if (!cfg.builders.local) {
+            problems.push(`builders.local: required by ${key} (local builder)`);
+        }
+    }
+    const physical = cfg.testing.useCases.filter((u) => u.endsWith("-physical"));
+    if (physical.length > 0 && cfg.testing.backend === "nova" && !cfg.testing.flavors?.physical) {
+        problems.push(`testing.flavors.physical: required by the use cases ${physical.join(", ")}`);
+    }
+    if (cfg.testing.backend === "nova") {
+        for (const field of ["flavors", "network", "keyPair"] as const) {
+            if (cfg.testing[field] === undefined) problems.push(`testing.${field}: required by the nova backend`);
+        }
+    }
+    if (cfg.testing.useCases.some((u) => u.startsWith("managed-")) && !cfg.testing.agent) {
+        problems.push("testing.agent: required by the managed use cases");
+    }
+    if (cfg.clouds.test.project !== cfg.clouds.production.project && !cfg.clouds.test.projectId) {
+        problems.push("clouds.test.projectId: required when TEST images are shared to another project");
+    }
+    return problems;
+}
+
+/** The releases that stay in Glance: the newest `keep` ones, oldest first. */
+export function keptReleases(d: Pick<DistroConfig, "releases" | "keep">): string[] {
+    return [...d.releases].sort(compareReleases).slice(-d.keep);
+}
+
+/** Orders build ids by date, then respin number. */
+export function compareReleases(a: string, b: string): number {
+    const [da, ra = "0"] = a.split(".");
+    const [db, rb = "0"] = b.split(".");
+    return da === db ? Number(ra) - Number(rb) : da < db ? -1 : 1;
+}
+
+/** Reads the stack's raw config keys; JSON errors name the file and key. */
+export function readRawConfig(config: pulumi.Config, file: string): Record<string, unknown> {
+    const raw: Record<string, unknown> = {};
+    for (const key of CONFIG_KEYS) {
+        try {
+            const value = config.getObject<unknown>(key);
+            if (value !== undefined) raw[key] = value;
+        } catch (e) {
+            throw new Error(`${file}: ${key}: ${(e as Error).message}`);
+        }
+    }
+    return raw;
+}
+
+/** Secrets of the stack, only ever read through the secret getters. */
+export interface StackSecrets {
+    /** Password per phase for clouds.yaml entries that carry none. */
+    cloudPasswords?: pulumi.Output<{ test?: string; production?: string }>;
+    /** Private key matching `testing.keyPair`, for the SSH of the test runs. */
+    sshPrivateKey?: pulumi.Output<string>;
+    /** Registry credentials, `user:password` per registry. */
+    registryAuth?: pulumi.Output<{ internal?: string; public?: string }>;
+}
+
+export function readSecrets(config: pulumi.Config): StackSecrets {
+    return {
+        cloudPasswords: config.getSecretObject<{ test?: string; production?: string }>("cloudPasswords"),
+        sshPrivateKey: config.getSecret("sshPrivateKey"),
+        registryAuth: config.getSecretObject<{ internal?: string; public?: string }>("registryAuth"),
+    };
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds one cloud image with Koji image-build (qcow2 + docker rootfs) and downloads it.
+# Last line of stdout: {"artefact": ..., "sha256": ..., "rootfs": ...} (parsed by ImageBuild).
+set -euo pipefail
+: "${DISTRO:?}" "${ARCH:?}" "${RELEASE:?}" "${KOJI_PROFILE:?}" "${KOJI_TARGET:?}"
+: "${INSTALL_TREE:?}" "${KICKSTART:?}" "${KOJI_DISTRO:?}"
+log() { echo "[koji $(date +%T)] $*" >&2; }
+
+out="${OUTPUT_DIR:-${OSIP_CACHE:-$HOME/.cache/os-image-pipeline}/builds}/$DISTRO/$ARCH/$RELEASE"
+mkdir -p "$out"
+cd "$out"
+rm -f ./*.qcow2 ./*.tar.xz
+
+# Koji versions and releases take no dashes: 2026-11-01.1 -> version 20261101, release 1.
+version="${RELEASE%%.*}"
+version="${version//-/}"
+release="1"
+[[ "$RELEASE" == *.* ]] && release="${RELEASE##*.}"
+
+args=(image-build "osimages-$DISTRO" "$version" "$KOJI_TARGET" "$INSTALL_TREE" "$ARCH"
+    "--kickstart=$KICKSTART" "--distro=$KOJI_DISTRO" --format=qcow2 --format=docker
+    --disk-size=10 "--release=$release" --wait --noprogress)
+[[ "${SCRATCH:-0}" == 1 ]] && args+=(--scratch)
+
+log "image-build osimages-$DISTRO $version-$release $ARCH on $KOJI_TARGET (waits for the task)"
+if ! koji -p "$KOJI_PROFILE" "${args[@]}" >koji.log 2>&1; then
+    log "image-build failed; last lines of $out/koji.log:"
+    tail -n 20 koji.log >&2
+    exit 1
+fi
+task=$(sed -n 's/^Created task: \([0-9][0-9]*\).*/\1/p' koji.log | head -n 1)
+[[ -n "$task" ]] || { log "no task id in $out/koji.log"; exit 1; }
+
+log "task $task done; downloading its images"
+koji -p "$KOJI_PROFILE" download-task --noprogress "--arch=$ARCH" "$task" >>koji.log 2>&1
+qcow2=$(find . -maxdepth 1 -name '*.qcow2' | sort | head -n 1)
+rootfs=$(find . -maxdepth 1 -name '*.tar.xz' | sort | head -n 1)
+[[ -n "$qcow2" ]] || { log "task $task produced no qcow2"; exit 1; }
+
+sha256=$(sha256sum "$qcow2" | cut -d' ' -f1)
+log "artefact $out/${qcow2#./} sha256 $sha256"
+printf '{"artefact":"%s","sha256":"%s","rootfs":"%s"}\n' "$out/${qcow2#./}" "$sha256" "${rootfs:+$out/${rootfs#./}}"

@@ -1,0 +1,37 @@
+# shellcheck shell=sh
+# Helpers for the container image tests, run inside the container. Sourced by every test; it is
+# not executable, so runtests.sh does not run it. Exit codes: 0 pass, 77 skip (last line printed
+# is the reason), 75 infrastructure failure (retried by the runner), anything else an image
+# failure.
+
+say() { printf '%s\n' "$*"; }
+fail() {
+    printf 'FAIL: %s\n' "$*" >&2
+    exit 1
+}
+infra() {
+    printf 'INFRA: %s\n' "$*" >&2
+    exit 75
+}
+skip() {
+    printf '%s\n' "$*"
+    exit 77
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# os_release: the os-release file of the image ("" when there is none).
+os_release() {
+    for _f in /etc/os-release /usr/lib/os-release; do
+        if [ -r "$_f" ]; then
+            printf '%s' "$_f"
+            return 0
+        fi
+    done
+}
+
+# os_field NAME: a field of os-release, unquoted ("" when absent).
+os_field() {
+    _f=$(os_release)
+    [ -n "$_f" ] || return 0
+    sed -n "s/^$1=//p" "$_f" | head -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
+}

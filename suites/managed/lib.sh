@@ -1,0 +1,37 @@
+# shellcheck shell=sh
+# Helpers for the managed-image tests (configuration management agent). Sourced by every test;
+# it is not executable, so runtests.sh does not run it. Exit codes: 0 pass, 77 skip (last line
+# printed is the reason), 75 infrastructure failure (retried by the runner), anything else an
+# image failure.
+#
+#   OSIP_AGENT_CMD   the agent's check command, run with sh -c
+#                    (default: puppet agent --test --noop --detailed-exitcodes)
+
+say() { printf '%s\n' "$*"; }
+fail() {
+    printf 'FAIL: %s\n' "$*" >&2
+    exit 1
+}
+infra() {
+    printf 'INFRA: %s\n' "$*" >&2
+    exit 75
+}
+skip() {
+    printf '%s\n' "$*"
+    exit 77
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# The Puppet packages install their commands outside the default PATH.
+PATH=$PATH:/opt/puppetlabs/bin
+export PATH
+
+DEFAULT_AGENT_CMD="puppet agent --test --noop --detailed-exitcodes"
+agent_cmd=${OSIP_AGENT_CMD:-$DEFAULT_AGENT_CMD}
+
+# agent_program: the first word of the agent command.
+agent_program() {
+    # shellcheck disable=SC2086 # split the command into words on purpose
+    set -- $agent_cmd
+    printf '%s' "$1"
+}

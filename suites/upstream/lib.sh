@@ -1,0 +1,42 @@
+# shellcheck shell=sh
+# Helpers for the upstream tests. Sourced by every test; it is not executable, so runtests.sh
+# does not run it. Exit codes: 0 pass, 77 skip (last line printed is the reason),
+# 75 infrastructure failure (retried by the runner), anything else an image failure.
+
+say() { printf '%s\n' "$*"; }
+fail() {
+    printf 'FAIL: %s\n' "$*" >&2
+    exit 1
+}
+infra() {
+    printf 'INFRA: %s\n' "$*" >&2
+    exit 75
+}
+skip() {
+    printf '%s\n' "$*"
+    exit 77
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# os_field NAME: a field of os-release, unquoted ("" when absent).
+os_field() {
+    for _f in /etc/os-release /usr/lib/os-release; do
+        [ -r "$_f" ] || continue
+        sed -n "s/^$1=//p" "$_f" | head -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
+        return 0
+    done
+}
+
+# is_rhel_like: true on Fedora, RHEL and its rebuilds (the distributions that ship SELinux on).
+is_rhel_like() {
+    case " $(os_field ID) $(os_field ID_LIKE) " in
+        *" rhel "* | *" fedora "* | *" centos "*) return 0 ;;
+    esac
+    return 1
+}
+
+# booted_by_loader: the kernel was started by a boot loader from the image (GRUB sets
+# BOOT_IMAGE=); false for a direct kernel boot.
+booted_by_loader() {
+    grep -q 'BOOT_IMAGE=' /proc/cmdline 2>/dev/null
+}

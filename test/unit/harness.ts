@@ -1,0 +1,210 @@
+// Runs the real program (index.ts) under Pulumi mocks and records every resource it registers.
+import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+
+export const ROOT = path.join(__dirname, "..", "..");
+export const PROJECT = "os-image-pipeline";
+
+export interface Recorded {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+    provider?: string;
+    /** Resource options as the engine receives them (read off the registration request). */
+    parent: string;
+    dependencies: string[];
+    customTimeouts: { create: string; update: string };
+    ignoreChanges: string[];
+    additionalSecretOutputs: string[];
+}
+
+interface RegisterRequest {
+    getName(): string;
+    getParent(): string;
+    getDependenciesList(): string[];
+    getCustomtimeouts(): { getCreate(): string; getUpdate(): string } | undefined;
+    getIgnorechangesList(): string[];
+    getAdditionalsecretoutputsList(): string[];
+}
+
+type Options = Omit<Recorded, "type" | "name" | "inputs" | "provider">;
+const requestOptions = new Map<string, Options>();
+
+// setMocks' `newResource` sees no resource options; read them off the request the monitor gets.
+const monitorProto = (require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: { prototype: Record<string, unknown> } })
+    .MockMonitor.prototype;
+const originalRegister = monitorProto.registerResource as (req: RegisterRequest, cb: unknown) => Promise<void>;
+monitorProto.registerResource = function (this: unknown, req: RegisterRequest, cb: unknown) {
+    const t = req.getCustomtimeouts();
+    requestOptions.set(req.getName(), {
+        parent: req.getParent(),
+        dependencies: req.getDependenciesList(),
+        customTimeouts: { create: t?.getCreate() ?? "", update: t?.getUpdate() ?? "" },
+        ignoreChanges: req.getIgnorechangesList(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    });
+    return originalRegister.call(this, req, cb);
+};
+
+export interface RunOptions {
+    /** Glance properties per build key, as the getImage invoke would return them. */
+    glance?: Record<string, Record<string, string>>;
+    /** Secret config values (`os-image-pipeline:` is implied). */
+    secrets?: Record<string, unknown>;
+    /** Collects registered resources here too, so tests can inspect a run that failed. */
+    recorded?: Recorded[];
+    /** Invokes seen, for assertions. */
+    invokes?: { token: string; args: Record<string, unknown> }[];
+}
+
+export interface RunResult {
+    resources: Recorded[];
+    outputs: Record<string, unknown>;
+}
+
+/** sha256 a fake build reports, derived from its name so tests can predict it. */
+export function fakeSha(name: string): string {
+    return crypto.createHash("sha256").update(name).digest("hex");
+}
+
+/** A stack file's config, as `pulumi` would hand it to the program (JSON strings). */
+export function stackConfig(stack: string): Record<string, unknown> {
+    const file = path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`);
+    const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc.config)) out[k.replace(`${PROJECT}:`, "")] = v;
+    return out;
+}
+
+function computed(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+    const inputs = args.inputs as Record<string, unknown>;
+    switch (args.type) {
+        case "command:local:Command":
+            if (args.name.endsWith("-build")) {
+                return {
+                    stdout: `building...\n${JSON.stringify({
+                        artefact: `/runner/${args.name}.qcow2`,
+                        sha256: fakeSha(args.name),
+                        rootfs: `/runner/${args.name}.tar`,
+                    })}`,
+                };
+            }
+            if (args.name.endsWith("-vm")) {
+                return { stdout: JSON.stringify({ host: "127.0.0.1", port: 2222, privateKey: "LAB-PRIVATE-KEY" }) };
+            }
+            if (args.name.endsWith("-context")) return { stdout: `/runner/${args.name}\n` };
+            return { stdout: "" };
+        case "command:remote:Command":
+            return args.name.endsWith("-run")
+                ? { stdout: "[+] upstream/0_kernel_running ... PASS (0s)\n[=] 9 passed, 0 failed (0 image, 0 infra), 1 skipped\n" }
+                : { stdout: "booted\n" };
+        case "openstack:compute/instance:Instance":
+            return { accessIpV4: "192.0.2.10" };
+        case "docker:index/image:Image":
+            return { imageName: inputs.imageName, repoDigest: `${String(inputs.imageName)}@sha256:${fakeSha(args.name)}` };
+        case "docker:index/tag:Tag":
+            return { targetImage: inputs.targetImage };
+        default:
+            return {};
+    }
+}
+
+function clearProgramModules(): void {
+    for (const key of Object.keys(require.cache)) {
+        if (key.startsWith(ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.includes(`${path.sep}test${path.sep}`)) {
+            delete require.cache[key];
+        }
+    }
+}
+
+/** Waits until no resource registration happened for a few turns of the event loop. */
+async function settle(resources: Recorded[]): Promise<void> {
+    let last = -1;
+    let stable = 0;
+    while (stable < 5) {
+        await new Promise((r) => setTimeout(r, 5));
+        stable = resources.length === last ? stable + 1 : 0;
+        last = resources.length;
+    }
+}
+
+/** Runs index.ts for `stack` with `config` (plain keys) under mocks, dryRun false. */
+export async function runProgram(stack: string, config: Record<string, unknown>, opts: RunOptions = {}): Promise<RunResult> {
+    const resources: Recorded[] = opts.recorded ?? [];
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const inputs = args.inputs as Record<string, unknown>;
+                const custom = args.custom !== false;
+                resources.push({
+                    type: args.type,
+                    name: args.name,
+                    inputs,
+                    provider: args.provider,
+                    ...requestOptions.get(args.name)!,
+                });
+                const id = custom ? `${args.name}-id` : undefined;
+                return { id, state: { ...inputs, ...computed(args) } };
+            },
+            call(args) {
+                opts.invokes?.push({ token: args.token, args: args.inputs as Record<string, unknown> });
+                const key = (args.inputs.properties as Record<string, string> | undefined)?.osimages_build_key ?? "";
+                const props = opts.glance?.[key];
+                if (args.token === "openstack:images/getImageIds:getImageIds") {
+                    return { id: "ids", ids: props ? [`glance-${key}`] : [] };
+                }
+                if (args.token === "openstack:images/getImage:getImage") {
+                    // Like the real data source: an error when nothing matches.
+                    if (!props) throw new Error("Your query returned no results.");
+                    return { id: `glance-${key}`, properties: props };
+                }
+                throw new Error(`Mock call not implemented: ${args.token}`);
+            },
+        },
+        PROJECT,
+        stack,
+        false,
+    );
+    const all: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...config, ...opts.secrets })) {
+        all[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    pulumi.runtime.setAllConfig(all, Object.keys(opts.secrets ?? {}).map((k) => `${PROJECT}:${k}`));
+    clearProgramModules();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const main = require(path.join(ROOT, "index.ts")) as () => Promise<Record<string, unknown>>;
+    const outputs = await main();
+    await settle(resources);
+    return { resources, outputs };
+}
+
+/** Resolves an Output (or plain value) to its value. */
+export function unwrap<T>(value: pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(value).apply((v) => resolve(v as T)));
+}
+
+export function byType(resources: Recorded[], type: string): Recorded[] {
+    return resources.filter((r) => r.type === type);
+}
+
+export function byName(resources: Recorded[], name: string): Recorded {
+    const found = resources.find((r) => r.name === name);
+    if (!found) throw new Error(`no resource named ${name}; have: ${resources.map((r) => r.name).join(", ")}`);
+    return found;
+}
+
+/** Glance properties of a tested image that passed, as the evidence step writes them. */
+export function passedImage(distro: string, arch: string, bootMode: string, release: string): Record<string, string> {
+    const sha = fakeSha(`${distro}-${arch}-${release}-build`);
+    return {
+        osimages_build_key: `${distro}-${arch}-${bootMode}-${release}`,
+        osimages_sha256: sha,
+        osimages_test_result: "passed",
+        osimages_tested_sha256: sha,
+        osimages_test_summary: "9 passed, 0 failed (0 image, 0 infra), 1 skipped",
+        osimages_tested_use_cases: "unmanaged-virtual,managed-virtual",
+    };
+}
