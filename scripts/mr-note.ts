@@ -494,9 +494,10 @@ export function renderNote(
         for (const line of allLines) {
             const cost = line.length + (kept.length > 0 ? 1 : 0);
             if (cost > budget) {
-                // Cut an overlong line rather than stopping before it.
+                // Cut an overlong line rather than stopping before it, without leaving half of
+                // a surrogate pair behind.
                 const room = budget - (kept.length > 0 ? 1 : 0) - 1;
-                if (room > 0) kept.push(`${line.slice(0, room)}…`);
+                if (room > 0) kept.push(`${line.slice(0, room).replace(/[\uD800-\uDBFF]$/, "")}…`);
                 break;
             }
             budget -= cost;

@@ -376,7 +376,7 @@ describe("suites/runtests.sh", function () {
     it("falls back to a watchdog when timeout(1) is missing", function () {
         const fakeBin = fs.mkdtempSync(path.join(tmp, "bin-"));
         fs.writeFileSync(path.join(fakeBin, "timeout"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
-        const dir = suite("watchdog", { "1_hang": "sleep 60", "2_next": "true" });
+        const dir = suite("watchdog", { "1_hang": "exec sleep 60", "2_next": "true" });
         const result = runner([dir], {
             OSIP_TEST_TIMEOUT: "1",
             PATH: `${fakeBin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
