@@ -6,6 +6,19 @@ import { ARCHES, formatIssues, USE_CASES } from "./distros/schema";
 /** A monthly build id: the date of the build, optionally a respin suffix (`2026-11-01.1`). */
 export const RELEASE_ID = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(\.\d+)?$/;
 
+/**
+ * A release id as written in the stack file. An unquoted `2026-11-01` reaches the program as a
+ * YAML timestamp (`2026-11-01 00:00:00 +0000 UTC` from the CLI); take it back to the date written.
+ */
+const releaseId = (message: string) =>
+    z.preprocess(
+        (v) =>
+            typeof v === "string"
+                ? v.replace(/^(\d{4}-\d\d-\d\d)(T00:00:00Z| 00:00:00 \+0000 UTC)$/, "$1")
+                : v,
+        z.string().regex(RELEASE_ID, message),
+    );
+
 const cloudSchema = z.strictObject({
     /** Entry of clouds.yaml holding the endpoint and credentials (password from `cloudPasswords`). */
     cloud: z.string().min(1),
@@ -34,11 +47,9 @@ const distroSchema = z.strictObject({
     /** Arches to build; defaults to every arch of the catalogue entry. */
     arches: z.array(z.enum(ARCHES)).min(1).optional(),
     /** Monthly build ids kept for this distro, any order. */
-    releases: z
-        .array(z.string().regex(RELEASE_ID, "a build id like 2026-11-01 (or 2026-11-01.1)"))
-        .min(1),
+    releases: z.array(releaseId("a build id like 2026-11-01 (or 2026-11-01.1)")).min(1),
     /** The promotion pointer: the release published as production. */
-    promote: z.string().regex(RELEASE_ID, "a build id like 2026-11-01").optional(),
+    promote: releaseId("a build id like 2026-11-01").optional(),
     /** How many releases are kept in Glance; older ones are deleted. */
     keep: z.number().int().min(1).max(24).default(3),
     /** Vendor backend only: vendor version (e.g. 9.6) that each release downloads. */
@@ -72,14 +83,25 @@ const stackSchema = z.strictObject({
         /** Nova key pair whose private key is the `sshPrivateKey` secret. */
         keyPair: z.string().min(1).optional(),
         /** Use cases run at this site; physical ones need `flavors.physical`. */
-        useCases: z.array(z.enum(USE_CASES)).min(1).default(["unmanaged-virtual", "managed-virtual"]),
+        useCases: z
+            .array(z.enum(USE_CASES))
+            .min(1)
+            .default(["unmanaged-virtual", "managed-virtual"]),
         /** Facts of the site handed to the suites (SITE_NTP_SERVER, SITE_DNS, ...). */
         siteEnvironment: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string()).default({}),
         /** Configuration-management bootstrap for the managed use cases. */
-        agent: z.strictObject({ server: z.string().min(1), environment: z.string().min(1) }).optional(),
+        agent: z
+            .strictObject({ server: z.string().min(1), environment: z.string().min(1) })
+            .optional(),
         /** Timeouts of the boot and the suites, Pulumi duration strings. */
-        bootTimeout: z.string().regex(/^\d+[smh]$/).default("20m"),
-        suiteTimeout: z.string().regex(/^\d+[smh]$/).default("60m"),
+        bootTimeout: z
+            .string()
+            .regex(/^\d+[smh]$/)
+            .default("20m"),
+        suiteTimeout: z
+            .string()
+            .regex(/^\d+[smh]$/)
+            .default("60m"),
     }),
 });
 
@@ -94,7 +116,11 @@ export const CONFIG_KEYS = ["clouds", "registries", "builders", "distros", "test
  * Validates the raw stack config and cross-checks it against the catalogue. Every problem is
  * reported at once, each naming the stack file and the field.
  */
-export function parseStackConfig(raw: Record<string, unknown>, file: string, catalogue: Catalogue): StackConfig {
+export function parseStackConfig(
+    raw: Record<string, unknown>,
+    file: string,
+    catalogue: Catalogue,
+): StackConfig {
     const result = stackSchema.safeParse(raw);
     if (!result.success) {
         throw new Error(`invalid stack config\n${formatIssues(file, result.error)}`);
@@ -120,7 +146,9 @@ export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
         const arches = entry.arches.map((a) => a.arch);
         for (const arch of d.arches ?? []) {
             if (!arches.includes(arch)) {
-                problems.push(`${at}.arches: ${key} is not built for ${arch} (catalogue: ${arches.join(", ")})`);
+                problems.push(
+                    `${at}.arches: ${key} is not built for ${arch} (catalogue: ${arches.join(", ")})`,
+                );
             }
         }
         if (new Set(d.releases).size !== d.releases.length) {
@@ -138,10 +166,12 @@ export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
             if (!koji) problems.push(`builders.koji: required by ${key} (Koji-built)`);
             else {
                 if (!koji.targets[key]) problems.push(`builders.koji.targets.${key}: missing`);
-                if (!koji.installTrees[key]) problems.push(`builders.koji.installTrees.${key}: missing`);
+                if (!koji.installTrees[key])
+                    problems.push(`builders.koji.installTrees.${key}: missing`);
             }
         } else if (build.backend === "vendor") {
-            if (!cfg.builders.vendor) problems.push(`builders.vendor: required by ${key} (vendor image)`);
+            if (!cfg.builders.vendor)
+                problems.push(`builders.vendor: required by ${key} (vendor image)`);
             for (const r of kept) {
                 if (!d.vendorVersions?.[r]) problems.push(`${at}.vendorVersions.${r}: missing`);
             }
@@ -155,14 +185,17 @@ export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
     }
     if (cfg.testing.backend === "nova") {
         for (const field of ["flavors", "network", "keyPair"] as const) {
-            if (cfg.testing[field] === undefined) problems.push(`testing.${field}: required by the nova backend`);
+            if (cfg.testing[field] === undefined)
+                problems.push(`testing.${field}: required by the nova backend`);
         }
     }
     if (cfg.testing.useCases.some((u) => u.startsWith("managed-")) && !cfg.testing.agent) {
         problems.push("testing.agent: required by the managed use cases");
     }
     if (cfg.clouds.test.project !== cfg.clouds.production.project && !cfg.clouds.test.projectId) {
-        problems.push("clouds.test.projectId: required when TEST images are shared to another project");
+        problems.push(
+            "clouds.test.projectId: required when TEST images are shared to another project",
+        );
     }
     return problems;
 }
@@ -205,8 +238,12 @@ export interface StackSecrets {
 
 export function readSecrets(config: pulumi.Config): StackSecrets {
     return {
-        cloudPasswords: config.getSecretObject<{ test?: string; production?: string }>("cloudPasswords"),
+        cloudPasswords: config.getSecretObject<{ test?: string; production?: string }>(
+            "cloudPasswords",
+        ),
         sshPrivateKey: config.getSecret("sshPrivateKey"),
-        registryAuth: config.getSecretObject<{ internal?: string; public?: string }>("registryAuth"),
+        registryAuth: config.getSecretObject<{ internal?: string; public?: string }>(
+            "registryAuth",
+        ),
     };
 }

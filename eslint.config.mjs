@@ -17,6 +17,10 @@ export default tseslint.config(
             "@pulumi/no-output-in-template-literal": "error",
             "@pulumi/no-output-instance-in-template-literal": "error",
             "@typescript-eslint/no-floating-promises": "error",
+            "@typescript-eslint/no-unused-vars": [
+                "error",
+                { ignoreRestSiblings: true, varsIgnorePattern: "^_" },
+            ],
         },
     },
     {
@@ -29,5 +33,7 @@ export default tseslint.config(
                 console: "readonly",
             },
         },
+        // CommonJS files (the mocha reporter) load with require().
+        rules: { "@typescript-eslint/no-require-imports": "off" },
     },
 );

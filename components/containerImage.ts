@@ -52,7 +52,10 @@ export class ContainerImage extends pulumi.ComponentResource {
         const testRef = `${args.internalRegistry}/${args.repository}:${args.release}-test`;
         const image = new docker.Image(
             `${name}-image`,
-            { imageName: testRef, build: { context: context.stdout.apply((s) => s.trim()), platform: "linux/amd64" } },
+            {
+                imageName: testRef,
+                build: { context: context.stdout.apply((s) => s.trim()), platform: "linux/amd64" },
+            },
             { parent: this, customTimeouts: { create: "30m" } },
         );
         const test = new command.local.Command(
@@ -74,7 +77,11 @@ export class ContainerImage extends pulumi.ComponentResource {
                   );
                   return new docker.RegistryImage(
                       `${name}-push-${tag}`,
-                      { name: tagged.targetImage, keepRemotely: true, triggers: { digest: image.repoDigest } },
+                      {
+                          name: tagged.targetImage,
+                          keepRemotely: true,
+                          triggers: { digest: image.repoDigest },
+                      },
                       { parent: this },
                   ).name;
               })

@@ -95,12 +95,24 @@ export class DistroPipeline extends pulumi.ComponentResource {
                         stage,
                         artefact: build.artefact,
                         properties: build.sha256.apply((sha256) => ({
-                            ...glanceProperties({ entry, arch, bootMode, release, key, source: imageSource(entry, stack), keep: args.distro.keep }),
+                            ...glanceProperties({
+                                entry,
+                                arch,
+                                bootMode,
+                                release,
+                                key,
+                                source: imageSource(entry, stack),
+                                keep: args.distro.keep,
+                            }),
                             osimages_sha256: sha256,
                             // Published images restate the evidence they were published on, so
                             // the policy pack can check it and the next update shows no drift.
                             ...(published && evidence
-                                ? evidenceProperties({ sha256: evidence.testedSha256 ?? "", summary: evidence.summary ?? "", useCases: (evidence.useCases ?? "").split(",") })
+                                ? evidenceProperties({
+                                      sha256: evidence.testedSha256 ?? "",
+                                      summary: evidence.summary ?? "",
+                                      useCases: (evidence.useCases ?? "").split(","),
+                                  })
                                 : {}),
                         })),
                         testProjectId: stack.clouds.test.projectId,
@@ -110,10 +122,21 @@ export class DistroPipeline extends pulumi.ComponentResource {
                     { parent: this },
                 );
                 const tests = stage === "test" ? this.test(key, image, build, args) : {};
-                this.images.push({ release, bootMode, stage, name: image.name, imageId: image.imageId, tests });
+                this.images.push({
+                    release,
+                    bootMode,
+                    stage,
+                    name: image.name,
+                    imageId: image.imageId,
+                    tests,
+                });
             }
             const primaryArch = entry.arches[0].arch;
-            if (entry.container !== "none" && arch === primaryArch && (stage === "test" || stage === "production")) {
+            if (
+                entry.container !== "none" &&
+                arch === primaryArch &&
+                (stage === "test" || stage === "production")
+            ) {
                 new ContainerImage(
                     `${name}-${release}-container`,
                     {
@@ -134,7 +157,12 @@ export class DistroPipeline extends pulumi.ComponentResource {
     }
 
     /** Boots the image per use case, runs the suites, then records the evidence on the image. */
-    private test(key: string, image: GlanceImage, build: ImageBuild, args: DistroPipelineArgs): Record<string, pulumi.Output<string>> {
+    private test(
+        key: string,
+        image: GlanceImage,
+        build: ImageBuild,
+        args: DistroPipelineArgs,
+    ): Record<string, pulumi.Output<string>> {
         const { entry, stack } = args;
         const testing = stack.testing;
         const useCases = useCasesFor(entry, stack);
@@ -156,7 +184,10 @@ export class DistroPipeline extends pulumi.ComponentResource {
                 { parent: this },
             );
             const privateKey = instance.privateKey ?? args.secrets.sshPrivateKey;
-            if (!privateKey) throw new Error(`${key}: testing needs the sshPrivateKey secret of testing.keyPair`);
+            if (!privateKey)
+                throw new Error(
+                    `${key}: testing needs the sshPrivateKey secret of testing.keyPair`,
+                );
             const run = new TestRun(
                 `${key}-${useCase}-test`,
                 {

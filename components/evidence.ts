@@ -30,7 +30,8 @@ export interface Evidence {
 /** Reads the evidence out of an image's properties (undefined: no such image). */
 export function evidenceFromProperties(props: Record<string, unknown> | undefined): Evidence {
     if (props === undefined) return { result: "missing", imageFound: false };
-    const str = (k: string): string | undefined => (typeof props[k] === "string" ? (props[k] as string) : undefined);
+    const str = (k: string): string | undefined =>
+        typeof props[k] === "string" ? (props[k] as string) : undefined;
     const raw = str(EVIDENCE_PROPERTIES.result);
     const result: EvidenceResult = raw === "passed" || raw === "failed" ? raw : "missing";
     return {
@@ -50,15 +51,22 @@ export function hasPassed(e: Evidence): boolean {
 
 /** Why an image cannot be published, in words a reviewer understands; undefined when it can. */
 export function refusalReason(e: Evidence): string | undefined {
-    if (!e.imageFound) return "it was never built and uploaded (no Glance image carries its build key)";
-    if (e.result === "missing") return "it has no test evidence yet (run the `up` that tests it first)";
+    if (!e.imageFound)
+        return "it was never built and uploaded (no Glance image carries its build key)";
+    if (e.result === "missing")
+        return "it has no test evidence yet (run the `up` that tests it first)";
     if (e.result === "failed") return `its tests failed (${e.summary ?? "no summary recorded"})`;
-    if (!hasPassed(e)) return "its evidence is for other bytes (the image was rebuilt after its tests)";
+    if (!hasPassed(e))
+        return "its evidence is for other bytes (the image was rebuilt after its tests)";
     return undefined;
 }
 
 /** The properties the evidence step writes on a tested image. */
-export function evidenceProperties(e: { sha256: string; summary: string; useCases: string[] }): Record<string, string> {
+export function evidenceProperties(e: {
+    sha256: string;
+    summary: string;
+    useCases: string[];
+}): Record<string, string> {
     return {
         [EVIDENCE_PROPERTIES.result]: "passed",
         [EVIDENCE_PROPERTIES.testedSha256]: e.sha256,

@@ -55,6 +55,8 @@ export function buildCommand(args: Omit<ImageBuildArgs, "frozen" | "timeout">): 
                     KOJI_TARGET: koji.targets[entry.key] ?? "",
                     INSTALL_TREE: koji.installTrees[entry.key] ?? "",
                     KICKSTART: path.join(DISTROS_DIR, "kickstarts", entry.build.kickstart),
+                    // Koji re-parses the kickstart: with the syntax it was validated against.
+                    KS_VERSION: entry.build.ksVersion,
                     SCRATCH: koji.scratch ? "1" : "0",
                     // Oz wants the RHEL-compatible release the image is based on.
                     KOJI_DISTRO: `RHEL-${entry.osVersion.split(".")[0]}.0`,
@@ -64,8 +66,11 @@ export function buildCommand(args: Omit<ImageBuildArgs, "frozen" | "timeout">): 
         case "vendor": {
             const vendor = builders.vendor;
             if (!vendor) throw new Error(`${entry.key}: builders.vendor is not configured`);
-            if (!args.vendorVersion) throw new Error(`${entry.key}: no vendor version for ${release}`);
-            const image = entry.build.imageTemplate.replace("{arch}", arch).replace("{version}", args.vendorVersion);
+            if (!args.vendorVersion)
+                throw new Error(`${entry.key}: no vendor version for ${release}`);
+            const image = entry.build.imageTemplate
+                .replace("{arch}", arch)
+                .replace("{version}", args.vendorVersion);
             return {
                 create: `bash ${path.join(SCRIPTS_DIR, "vendor-image.sh")}`,
                 environment: {
@@ -81,7 +86,11 @@ export function buildCommand(args: Omit<ImageBuildArgs, "frozen" | "timeout">): 
             if (!local) throw new Error(`${entry.key}: builders.local is not configured`);
             return {
                 create: `bash ${path.join(SCRIPTS_DIR, "local-debian.sh")}`,
-                environment: { ...common, SUITE: entry.build.suite, WORK_DIR: path.resolve(local.workDir) },
+                environment: {
+                    ...common,
+                    SUITE: entry.build.suite,
+                    WORK_DIR: path.resolve(local.workDir),
+                },
             };
         }
     }
@@ -92,13 +101,23 @@ export function parseBuildResult(stdout: string): BuildResult {
     const last = stdout.trim().split("\n").pop() ?? "";
     try {
         const r = JSON.parse(last) as Partial<BuildResult>;
-        if (typeof r.artefact === "string" && typeof r.sha256 === "string" && /^[0-9a-f]{64}$/.test(r.sha256)) {
-            return { artefact: r.artefact, sha256: r.sha256, rootfs: typeof r.rootfs === "string" && r.rootfs !== "" ? r.rootfs : undefined };
+        if (
+            typeof r.artefact === "string" &&
+            typeof r.sha256 === "string" &&
+            /^[0-9a-f]{64}$/.test(r.sha256)
+        ) {
+            return {
+                artefact: r.artefact,
+                sha256: r.sha256,
+                rootfs: typeof r.rootfs === "string" && r.rootfs !== "" ? r.rootfs : undefined,
+            };
         }
     } catch {
         // reported below with the output
     }
-    throw new Error(`build did not report {"artefact","sha256"} as its last line; output ended with:\n${last}`);
+    throw new Error(
+        `build did not report {"artefact","sha256"} as its last line; output ended with:\n${last}`,
+    );
 }
 
 /** Builds one image (one distro, arch and release) with the distro's backend. */

@@ -22,7 +22,10 @@ export type PassedLookup = (release: string) => boolean;
  * Assigns a stage to each kept release. Releases beyond `keep` are not planned at all, so Pulumi
  * deletes their images. `passed` is only asked for releases at or below the promotion pointer.
  */
-export function planReleases(d: Pick<DistroConfig, "releases" | "keep" | "promote">, passed: PassedLookup): ReleasePlan[] {
+export function planReleases(
+    d: Pick<DistroConfig, "releases" | "keep" | "promote">,
+    passed: PassedLookup,
+): ReleasePlan[] {
     return keptReleases(d).map((release) => {
         if (d.promote === undefined || compareReleases(release, d.promote) > 0) {
             return { release, stage: "test" };
@@ -45,7 +48,13 @@ export function variantLabel(entry: DistroEntry, arch: Arch, bootMode: BootMode)
 }
 
 /** CERN-style Glance names: `CS9 - x86_64 [2026-11-01] TEST`, `CS9 - x86_64`, `CS9 - x86_64 [2026-10-01]`. */
-export function imageName(entry: DistroEntry, arch: Arch, bootMode: BootMode, release: string, stage: Stage): string {
+export function imageName(
+    entry: DistroEntry,
+    arch: Arch,
+    bootMode: BootMode,
+    release: string,
+    stage: Stage,
+): string {
     const base = `${entry.shortName} - ${variantLabel(entry, arch, bootMode)}`;
     switch (stage) {
         case "production":
@@ -81,9 +90,13 @@ export function buildKey(distro: string, arch: Arch, bootMode: BootMode, release
  * Vendor releases with nothing new: a release whose vendor version equals the previous kept
  * release's is skipped (not built, not uploaded), since the newest vendor update is already there.
  */
-export function vendorSkips(d: Pick<DistroConfig, "releases" | "keep" | "vendorVersions">): string[] {
+export function vendorSkips(
+    d: Pick<DistroConfig, "releases" | "keep" | "vendorVersions">,
+): string[] {
     const versions = d.vendorVersions;
     if (!versions) return [];
     const kept = keptReleases(d);
-    return kept.filter((r, i) => i > 0 && versions[r] !== undefined && versions[r] === versions[kept[i - 1]]);
+    return kept.filter(
+        (r, i) => i > 0 && versions[r] !== undefined && versions[r] === versions[kept[i - 1]],
+    );
 }

@@ -17,40 +17,72 @@ export interface EvidenceRequest {
 }
 
 /** The images whose evidence matters: every kept release at or below the promotion pointer. */
-export function evidenceRequests(distro: string, entry: DistroEntry, d: DistroConfig, arches: Arch[]): EvidenceRequest[] {
+export function evidenceRequests(
+    distro: string,
+    entry: DistroEntry,
+    d: DistroConfig,
+    arches: Arch[],
+): EvidenceRequest[] {
     if (d.promote === undefined) return [];
     const promote = d.promote;
     const releases = keptReleases(d).filter((r) => compareReleases(r, promote) <= 0);
     return arches.flatMap((arch) =>
         (entry.arches.find((a) => a.arch === arch)?.bootModes ?? []).flatMap((bootMode) =>
-            releases.map((release) => ({ distro, arch, bootMode, release, key: buildKey(distro, arch, bootMode, release) })),
+            releases.map((release) => ({
+                distro,
+                arch,
+                bootMode,
+                release,
+                key: buildKey(distro, arch, bootMode, release),
+            })),
         ),
     );
 }
 
 /** Looks every request up (in parallel) and returns evidence by build key. */
-export async function gatherEvidence(requests: EvidenceRequest[], lookup: ImageLookup): Promise<Map<string, Evidence>> {
-    const found = await Promise.all(requests.map(async (r) => [r.key, evidenceFromProperties(await lookup(r.key))] as const));
+export async function gatherEvidence(
+    requests: EvidenceRequest[],
+    lookup: ImageLookup,
+): Promise<Map<string, Evidence>> {
+    const found = await Promise.all(
+        requests.map(async (r) => [r.key, evidenceFromProperties(await lookup(r.key))] as const),
+    );
     return new Map(found);
 }
 
 /** Every promotion the evidence does not allow, one line each, naming distro, arch, firmware, release. */
-export function promotionRefusals(requests: EvidenceRequest[], evidence: Map<string, Evidence>, promoted: (distro: string) => string | undefined): string[] {
+export function promotionRefusals(
+    requests: EvidenceRequest[],
+    evidence: Map<string, Evidence>,
+    promoted: (distro: string) => string | undefined,
+): string[] {
     return requests
         .filter((r) => promoted(r.distro) === r.release)
         .flatMap((r) => {
             const reason = refusalReason(evidence.get(r.key) ?? evidenceFromProperties(undefined));
-            return reason ? [`cannot promote ${r.distro} ${r.arch} (${r.bootMode}) release ${r.release}: ${reason}`] : [];
+            return reason
+                ? [
+                      `cannot promote ${r.distro} ${r.arch} (${r.bootMode}) release ${r.release}: ${reason}`,
+                  ]
+                : [];
         });
 }
 
 /** A release passed when every firmware image of it passed. */
-export function releasePassed(requests: EvidenceRequest[], evidence: Map<string, Evidence>, arch: Arch, release: string): boolean {
+export function releasePassed(
+    requests: EvidenceRequest[],
+    evidence: Map<string, Evidence>,
+    arch: Arch,
+    release: string,
+): boolean {
     const images = requests.filter((r) => r.arch === arch && r.release === release);
-    return images.length > 0 && images.every((r) => {
-        const e = evidence.get(r.key);
-        return e !== undefined && hasPassed(e);
-    });
+    return (
+        images.length > 0 &&
+        images.every((r) => {
+            const e = evidence.get(r.key);
+            return e !== undefined && hasPassed(e);
+        })
+    );
 }
 
 /**
@@ -62,7 +94,10 @@ export function glanceLookup(provider: openstack.Provider): ImageLookup {
         const filter = { properties: { osimages_build_key: key }, visibility: "all" };
         const { ids } = await openstack.images.getImageIds(filter, { provider });
         if (ids.length === 0) return undefined;
-        const image = await openstack.images.getImage({ ...filter, mostRecent: true }, { provider });
+        const image = await openstack.images.getImage(
+            { ...filter, mostRecent: true },
+            { provider },
+        );
         return image.properties as Record<string, unknown>;
     };
 }

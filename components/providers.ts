@@ -9,13 +9,18 @@ export interface Providers {
     test: openstack.Provider;
 }
 
-function provider(phase: "test" | "production", cloud: CloudConfig, secrets: StackSecrets): openstack.Provider {
+function provider(
+    phase: "test" | "production",
+    cloud: CloudConfig,
+    secrets: StackSecrets,
+): openstack.Provider {
     return new openstack.Provider(phase, {
         cloud: cloud.cloud,
         tenantName: cloud.project,
         region: cloud.region,
         // Only when clouds.yaml carries no password: it then comes from the stack's secrets.
-        password: secrets.cloudPasswords?.apply((p) => p?.[phase]) as pulumi.Output<string> | undefined,
+        password: secrets.cloudPasswords?.apply((p) => p?.[phase]) as
+            pulumi.Output<string> | undefined,
     });
 }
 

@@ -30,17 +30,28 @@ export interface TestInstanceArgs {
 }
 
 /** The flavor of a use case; physical use cases need the bare-metal flavor. */
-export function flavorFor(useCase: UseCase, flavors: { virtual: string; physical?: string }): string {
+export function flavorFor(
+    useCase: UseCase,
+    flavors: { virtual: string; physical?: string },
+): string {
     if (!useCase.endsWith("-physical")) return flavors.virtual;
     if (!flavors.physical) throw new Error(`use case ${useCase} needs testing.flavors.physical`);
     return flavors.physical;
 }
 
 /** Parses the `{"host": ..., "port": ...}` line the lab backend prints last. */
-export function parseLabAddress(stdout: string): { host: string; port: number; privateKey: string } {
+export function parseLabAddress(stdout: string): {
+    host: string;
+    port: number;
+    privateKey: string;
+} {
     const last = stdout.trim().split("\n").pop() ?? "";
     const r = JSON.parse(last) as { host?: unknown; port?: unknown; privateKey?: unknown };
-    if (typeof r.host !== "string" || typeof r.port !== "number" || typeof r.privateKey !== "string") {
+    if (
+        typeof r.host !== "string" ||
+        typeof r.port !== "number" ||
+        typeof r.privateKey !== "string"
+    ) {
         throw new Error(`lab instance did not report {"host","port","privateKey"}`);
     }
     return { host: r.host, port: r.port, privateKey: r.privateKey };
@@ -59,7 +70,9 @@ export class TestInstance extends pulumi.ComponentResource {
         const timeouts = { create: args.bootTimeout };
         if (args.backend === "nova") {
             if (!args.flavors || !args.network || !args.keyPair) {
-                throw new Error(`${name}: the nova backend needs testing.flavors, network and keyPair`);
+                throw new Error(
+                    `${name}: the nova backend needs testing.flavors, network and keyPair`,
+                );
             }
             const server = new openstack.compute.Instance(
                 `${name}-server`,
@@ -81,7 +94,12 @@ export class TestInstance extends pulumi.ComponentResource {
                 {
                     create: `bash ${LAB_INSTANCE} start`,
                     delete: `bash ${LAB_INSTANCE} stop`,
-                    environment: { ...args.labEnvironment, INSTANCE: name, USE_CASE: args.useCase, IMAGE_ID: args.imageId },
+                    environment: {
+                        ...args.labEnvironment,
+                        INSTANCE: name,
+                        USE_CASE: args.useCase,
+                        IMAGE_ID: args.imageId,
+                    },
                     stdin: args.userData,
                     // A new image means a new machine, never an in-place update of the old one.
                     triggers: [args.imageId],

@@ -81,7 +81,11 @@ export class TestRun extends pulumi.ComponentResource {
         );
         const copy = new command.remote.CopyToRemote(
             `${name}-suites`,
-            { connection, source: new pulumi.asset.FileArchive(SUITES_DIR), remotePath: REMOTE_SUITES },
+            {
+                connection,
+                source: new pulumi.asset.FileArchive(SUITES_DIR),
+                remotePath: REMOTE_SUITES,
+            },
             { parent: this, dependsOn: [boot] },
         );
         const run = new command.remote.Command(

@@ -28,7 +28,9 @@ export function parseEntry(file: string, raw: unknown, distrosDir = DISTROS_DIR)
     return entry;
 }
 
-function referencedFile(entry: DistroEntry): { field: string; dir: string; name: string } | undefined {
+function referencedFile(
+    entry: DistroEntry,
+): { field: string; dir: string; name: string } | undefined {
     switch (entry.build.backend) {
         case "koji":
             return { field: "kickstart", dir: "kickstarts", name: entry.build.kickstart };
@@ -43,7 +45,10 @@ function referencedFile(entry: DistroEntry): { field: string; dir: string; name:
 export function loadCatalogue(distrosDir = DISTROS_DIR): Catalogue {
     const dir = path.join(distrosDir, "catalogue");
     const entries = new Map<string, DistroEntry>();
-    for (const name of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) {
+    for (const name of fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".yaml"))
+        .sort()) {
         const file = path.join(path.basename(distrosDir), "catalogue", name);
         let raw: unknown;
         try {

@@ -14,22 +14,41 @@ export interface KickstartCheck {
 }
 
 /** The kickstarts of the enabled Koji-built distros. */
-export function kickstartsFor(distros: string[], catalogue: Catalogue, distrosDir = DISTROS_DIR): KickstartCheck[] {
+export function kickstartsFor(
+    distros: string[],
+    catalogue: Catalogue,
+    distrosDir = DISTROS_DIR,
+): KickstartCheck[] {
     return distros.flatMap((key) => {
         const build = catalogue.get(key)?.build;
         return build?.backend === "koji"
-            ? [{ distro: key, file: path.join(distrosDir, "kickstarts", build.kickstart), version: build.ksVersion }]
+            ? [
+                  {
+                      distro: key,
+                      file: path.join(distrosDir, "kickstarts", build.kickstart),
+                      version: build.ksVersion,
+                  },
+              ]
             : [];
     });
 }
 
 /** Directives an image kickstart must have, beyond what the validator checks. */
 const REQUIRED = [
-    { pattern: /^bootloader\b.*console=ttyS0/m, what: "bootloader with console=ttyS0 (the cloud reads the serial console)" },
+    {
+        pattern: /^bootloader\b.*console=ttyS0/m,
+        what: "bootloader with console=ttyS0 (the cloud reads the serial console)",
+    },
     { pattern: /^network\b.*--bootproto=dhcp/m, what: "network --bootproto=dhcp" },
     { pattern: /^rootpw\s+--lock/m, what: "rootpw --lock (no root password in a shared image)" },
-    { pattern: /^%packages\b[\s\S]*?^cloud-init\s*$[\s\S]*?^%end/m, what: "cloud-init in %packages" },
-    { pattern: /^(shutdown|poweroff)\s*$/m, what: "shutdown or poweroff (Koji waits for the VM to stop)" },
+    {
+        pattern: /^%packages\b[\s\S]*?^cloud-init\s*$[\s\S]*?^%end/m,
+        what: "cloud-init in %packages",
+    },
+    {
+        pattern: /^(shutdown|poweroff)\s*$/m,
+        what: "shutdown or poweroff (Koji waits for the VM to stop)",
+    },
 ];
 
 /** Site rules for image kickstarts; returns one problem per missing directive. */
@@ -49,7 +68,9 @@ export function validateKickstarts(checks: KickstartCheck[], validator = VALIDAT
             problems.push(`${c.file}: missing (kickstart of ${c.distro})`);
             continue;
         }
-        problems.push(...kickstartProblems(fs.readFileSync(c.file, "utf8")).map((p) => `${c.file}: ${p}`));
+        problems.push(
+            ...kickstartProblems(fs.readFileSync(c.file, "utf8")).map((p) => `${c.file}: ${p}`),
+        );
     }
     if (problems.length === 0) {
         try {

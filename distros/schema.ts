@@ -54,45 +54,52 @@ const localBuild = z.strictObject({
 });
 
 /** One distro release of the catalogue (a file distros/catalogue/<key>.yaml). */
-export const distroEntrySchema = z
-    .strictObject({
-        /** Catalogue key; equals the file name. */
-        key,
-        /** Human name, used in image descriptions. */
-        displayName: z.string().min(1),
-        /** Glance name prefix: `CS9 - x86_64 [2026-11-01] TEST`. */
-        shortName: z.string().regex(/^[A-Z][A-Z0-9]*$/, "upper-case, e.g. CS9"),
-        /** Glance `os_distro` (libosinfo short id family). */
-        osDistro: z.string().regex(/^[a-z]+$/),
-        /** Glance `os_version`. */
-        osVersion: z.string().regex(/^\d+(\.\d+)?$/),
-        /** Default login user of the image (`os_admin_user`, `image_original_user`). */
-        adminUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/),
-        arches: z
-            .array(archEntry)
-            .min(1)
-            .superRefine((arches, ctx) => {
-                const seen = new Set<string>();
-                arches.forEach((a, i) => {
-                    if (seen.has(a.arch)) {
-                        ctx.addIssue({ code: "custom", path: [i, "arch"], message: `duplicate arch ${a.arch}` });
-                    }
-                    seen.add(a.arch);
-                    if (a.arch === "aarch64" && a.bootModes.includes("bios")) {
-                        ctx.addIssue({ code: "custom", path: [i, "bootModes"], message: "aarch64 boots with UEFI only" });
-                    }
-                });
-            }),
-        build: z.discriminatedUnion("backend", [kojiBuild, vendorBuild, localBuild]),
-        /** Extra Glance properties, merged over the computed ones. */
-        glanceProperties: z.record(z.string(), z.string()).default({}),
-        /** Container image flavour built from the rootfs, or none. */
-        container: z.enum(["base", "minimal", "none"]),
-        /** Test use cases that apply to this distro. */
-        useCases: z.array(z.enum(USE_CASES)).min(1),
-        /** How often a new release is expected (`replace_frequency`). */
-        replaceFrequency: z.enum(["monthly", "quarterly", "yearly", "never"]),
-    });
+export const distroEntrySchema = z.strictObject({
+    /** Catalogue key; equals the file name. */
+    key,
+    /** Human name, used in image descriptions. */
+    displayName: z.string().min(1),
+    /** Glance name prefix: `CS9 - x86_64 [2026-11-01] TEST`. */
+    shortName: z.string().regex(/^[A-Z][A-Z0-9]*$/, "upper-case, e.g. CS9"),
+    /** Glance `os_distro` (libosinfo short id family). */
+    osDistro: z.string().regex(/^[a-z]+$/),
+    /** Glance `os_version`. */
+    osVersion: z.string().regex(/^\d+(\.\d+)?$/),
+    /** Default login user of the image (`os_admin_user`, `image_original_user`). */
+    adminUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/),
+    arches: z
+        .array(archEntry)
+        .min(1)
+        .superRefine((arches, ctx) => {
+            const seen = new Set<string>();
+            arches.forEach((a, i) => {
+                if (seen.has(a.arch)) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: [i, "arch"],
+                        message: `duplicate arch ${a.arch}`,
+                    });
+                }
+                seen.add(a.arch);
+                if (a.arch === "aarch64" && a.bootModes.includes("bios")) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: [i, "bootModes"],
+                        message: "aarch64 boots with UEFI only",
+                    });
+                }
+            });
+        }),
+    build: z.discriminatedUnion("backend", [kojiBuild, vendorBuild, localBuild]),
+    /** Extra Glance properties, merged over the computed ones. */
+    glanceProperties: z.record(z.string(), z.string()).default({}),
+    /** Container image flavour built from the rootfs, or none. */
+    container: z.enum(["base", "minimal", "none"]),
+    /** Test use cases that apply to this distro. */
+    useCases: z.array(z.enum(USE_CASES)).min(1),
+    /** How often a new release is expected (`replace_frequency`). */
+    replaceFrequency: z.enum(["monthly", "quarterly", "yearly", "never"]),
+});
 
 export type DistroEntry = z.infer<typeof distroEntrySchema>;
 export type BuildSpec = DistroEntry["build"];

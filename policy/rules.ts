@@ -26,11 +26,15 @@ export function publicWithoutEvidence(image: ImageInputs): string | undefined {
 export function missingProperties(image: ImageInputs): string | undefined {
     const p = image.properties ?? {};
     const missing = REQUIRED_PROPERTIES.filter((k) => !p[k]);
-    return missing.length > 0 ? `image "${image.name}" lacks properties: ${missing.join(", ")}` : undefined;
+    return missing.length > 0
+        ? `image "${image.name}" lacks properties: ${missing.join(", ")}`
+        : undefined;
 }
 
 /** A production (public, listed) image never says TEST. */
 export function productionNamedTest(image: ImageInputs): string | undefined {
     const production = image.visibility === "public" && image.hidden !== true;
-    return production && /\bTEST\b/.test(image.name ?? "") ? `production image "${image.name}" has TEST in its name` : undefined;
+    return production && /\bTEST\b/.test(image.name ?? "")
+        ? `production image "${image.name}" has TEST in its name`
+        : undefined;
 }

@@ -162,19 +162,26 @@ PY
 
 # validate VERSION FILE : one ksvalidator run; prints the result, returns 1 on failure.
 validate() {
-    local version=$1 file=$2 out rc=0 messages line
+    local version=$1 file=$2 out rc=0 messages line arg="" c i
     if [ ! -f "$file" ]; then
         printf 'FAIL %s (%s)\n%s: no such file\n' "$file" "$version" "$file"
         return 1
     fi
-    # ksvalidator expands globs in its arguments; "./" keeps a name starting
-    # with "-" from being read as an option.
+    # ksvalidator passes its arguments through glob.glob: escape the glob
+    # characters the way glob.escape does, and prefix "./" so that a name
+    # starting with "-" is not read as an option.
     case "$file" in
         /*) ;;
-        *) file="./$file" ;;
+        *) arg="./" ;;
     esac
-    out="$(PYTHONWARNINGS=ignore::SyntaxWarning "$KSVALIDATOR" -v "$version" "$file" 2>&1)" || rc=$?
-    file="${file#./}"
+    for ((i = 0; i < ${#file}; i++)); do
+        c="${file:i:1}"
+        case "$c" in
+            '*' | '?' | '[') arg+="[$c]" ;;
+            *) arg+="$c" ;;
+        esac
+    done
+    out="$(PYTHONWARNINGS=ignore::SyntaxWarning "$KSVALIDATOR" -v "$version" "$arg" 2>&1)" || rc=$?
     # Drop the header and blank lines; whatever is left is an error or warning.
     messages="$(printf '%s\n' "$out" | grep -v -e '^Checking kickstart file ' -e '^[[:space:]]*$' || true)"
     if [ "$rc" -eq 0 ] && [ -z "$messages" ]; then

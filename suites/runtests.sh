@@ -165,25 +165,30 @@ for i in "${!suite_dirs[@]}"; do
     [ "$found" -gt 0 ] || echo "$PROG: warning: no executable tests in ${suite_dirs[$i]}" >&2
 done
 
-# now_ms: sets the global variable now to the wall clock in milliseconds.
+# now_ms: sets the global variable now to a clock in milliseconds. /proc/uptime is monotonic, so
+# the clock being stepped by NTP right after boot does not distort the elapsed times.
 now=0
 now_ms() {
     local t frac
-    if [ -n "${EPOCHREALTIME:-}" ]; then
+    if read -r t _ 2>/dev/null </proc/uptime && [ "$t" != "${t#*.}" ]; then
+        frac=${t#*.}000
+        now=$((${t%.*} * 1000 + 10#${frac:0:3}))
+    elif [ -n "${EPOCHREALTIME:-}" ]; then
         t=$EPOCHREALTIME
         frac=${t#*[.,]}000
         now=$((${t%[.,]*} * 1000 + 10#${frac:0:3}))
-        return
+    else
+        t=$(date +%s%N 2>/dev/null)
+        case $t in
+            '' | *[!0-9]*) now=$(($(date +%s) * 1000)) ;;
+            *) now=$((t / 1000000)) ;;
+        esac
     fi
-    t=$(date +%s%N 2>/dev/null)
-    case $t in
-        '' | *[!0-9]*) now=$(($(date +%s) * 1000)) ;;
-        *) now=$((t / 1000000)) ;;
-    esac
 }
 
 # secs MS: prints milliseconds as seconds with two decimals.
 secs() {
+    [ "$1" -ge 0 ] || set -- 0
     printf '%d.%02d' "$(($1 / 1000))" "$((($1 % 1000) / 10))"
 }
 
@@ -204,6 +209,14 @@ xml_escape() {
 # xml_attr TEXT: TEXT escaped for an attribute value, on one line.
 xml_attr() {
     printf '%s' "$1" | tr '\n\t' '  ' | xml_escape
+}
+
+# prefix_lines LABEL: copies stdin with "    LABEL: " in front of every line.
+prefix_lines() {
+    local line
+    while IFS= read -r line || [ -n "$line" ]; do
+        printf '    %s: %s\n' "$1" "$line"
+    done
 }
 
 # last_line FILE: the last non-empty line of FILE, trimmed, on one line.
@@ -280,7 +293,7 @@ for i in "${!suite_dirs[@]}"; do
     : >"$work/junit.$i"
 done
 
-for t in "${!test_name[@]}"; do
+for ((t = 0; t < total; t++)); do
     si=${test_suite[$t]}
     dir=${suite_dirs[$si]}
     suite=${suite_names[$si]}
@@ -296,7 +309,7 @@ for t in "${!test_name[@]}"; do
         attempt=$((attempt + 1))
         run_once "$dir" "$name" "$out" "$attempt"
         if [ "$verbose" = 1 ]; then
-            sed "s|^|    $label: |" "$out" >&2
+            prefix_lines "$label" <"$out" >&2
         fi
         if [ "$rc" -eq "$EX_INFRA" ] && [ "$timed_out" -eq 0 ] && [ "$attempt" -lt "$max_attempts" ]; then
             printf '[~] %s ... infra failure (exit 75: %s), retry %d/%d in %ds\n' "$label" \
@@ -347,7 +360,7 @@ for t in "${!test_name[@]}"; do
             fi
             printf '[+] %s ... FAIL (%s) (%ss): %s\n' "$label" "$kind" "$elapsed" "$detail"
             if [ "$verbose" != 1 ]; then
-                tail -n "$output_tail" "$out" | sed "s|^|    $label: |" >&2
+                tail -n "$output_tail" "$out" | prefix_lines "$label" >&2
             fi
             ;;
     esac
@@ -387,7 +400,7 @@ for t in "${!test_name[@]}"; do
                     printf '  severity: fail\n  failure_type: %s\n  exit_code: %d\n' "$kind" "$rc"
                     printf '  attempts: %d\n  duration_ms: %d\n  output:\n' "$attempt" "$ms"
                     tail -n "$output_tail" "$out" | tr -d '\r' | clean_text |
-                        sed -e "s/'/''/g" -e "s/^/    - '/" -e "s/\$/'/"
+                        awk -v q="'" '{ gsub(q, q q); print "    - " q $0 q }'
                     printf '  ...\n'
                     ;;
             esac

@@ -3,7 +3,7 @@
 # Last line of stdout: {"artefact": ..., "sha256": ..., "rootfs": ...} (parsed by ImageBuild).
 set -euo pipefail
 : "${DISTRO:?}" "${ARCH:?}" "${RELEASE:?}" "${KOJI_PROFILE:?}" "${KOJI_TARGET:?}"
-: "${INSTALL_TREE:?}" "${KICKSTART:?}" "${KOJI_DISTRO:?}"
+: "${INSTALL_TREE:?}" "${KICKSTART:?}" "${KS_VERSION:?}" "${KOJI_DISTRO:?}"
 log() { echo "[koji $(date +%T)] $*" >&2; }
 
 out="${OUTPUT_DIR:-${OSIP_CACHE:-$HOME/.cache/os-image-pipeline}/builds}/$DISTRO/$ARCH/$RELEASE"
@@ -18,7 +18,7 @@ release="1"
 [[ "$RELEASE" == *.* ]] && release="${RELEASE##*.}"
 
 args=(image-build "osimages-$DISTRO" "$version" "$KOJI_TARGET" "$INSTALL_TREE" "$ARCH"
-    "--kickstart=$KICKSTART" "--distro=$KOJI_DISTRO" --format=qcow2 --format=docker
+    "--kickstart=$KICKSTART" "--ksversion=$KS_VERSION" "--distro=$KOJI_DISTRO" --format=qcow2 --format=docker
     --disk-size=10 "--release=$release" --wait --noprogress)
 [[ "${SCRATCH:-0}" == 1 ]] && args+=(--scratch)
 

@@ -179,9 +179,12 @@ module_dir() {
     printf '%s\n' "$dir"
 }
 
-# copy_module SRC DST : writable copy of a module cache dir.
+# copy_module SRC DST : writable copy of a module cache dir, without testdata/
+# directories (no package that the two binaries build embeds from one; they
+# are ~18,000 of pkg's ~20,000 files, so this makes the copy ~10x faster).
 copy_module() {
-    cp -R "$1" "$2"
+    mkdir -p "$2"
+    tar -C "$1" --exclude=testdata -cf - . | tar -C "$2" -xf -
     chmod -R u+w "$2"
 }
 

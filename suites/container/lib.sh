@@ -35,3 +35,13 @@ os_field() {
     [ -n "$_f" ] || return 0
     sed -n "s/^$1=//p" "$_f" | head -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
 }
+
+# package_db: the native package database, dpkg or rpm ("" when neither). dpkg wins when its
+# status file has content, since rpm can be installed on Debian as a mere tool.
+package_db() {
+    if have dpkg-query && [ -s /var/lib/dpkg/status ]; then
+        echo dpkg
+    elif have rpm; then
+        echo rpm
+    fi
+}

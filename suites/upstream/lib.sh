@@ -40,3 +40,13 @@ is_rhel_like() {
 booted_by_loader() {
     grep -q 'BOOT_IMAGE=' /proc/cmdline 2>/dev/null
 }
+
+# package_db: the native package database, dpkg or rpm ("" when neither). dpkg wins when its
+# status file has content, since rpm can be installed on Debian as a mere tool.
+package_db() {
+    if have dpkg-query && [ -s /var/lib/dpkg/status ]; then
+        echo dpkg
+    elif have rpm; then
+        echo rpm
+    fi
+}

@@ -33,13 +33,31 @@ esac
 
 function runKojiBuild(scratch: boolean, behaviour: "ok" | "fail") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-koji-"));
-    const koji = { hub: "https://koji.example.org/kojihub", profile: "site", targets: { cs9: "cs9-image" }, installTrees: { cs9: "https://mirror.example.org/cs9/" }, scratch };
-    const cmd = buildCommand({ entry: catalogue.get("cs9")!, arch: "x86_64", release: "2026-11-01", builders: { koji } });
+    const koji = {
+        hub: "https://koji.example.org/kojihub",
+        profile: "site",
+        targets: { cs9: "cs9-image" },
+        installTrees: { cs9: "https://mirror.example.org/cs9/" },
+        scratch,
+    };
+    const cmd = buildCommand({
+        entry: catalogue.get("cs9")!,
+        arch: "x86_64",
+        release: "2026-11-01",
+        builders: { koji },
+    });
     const result = spawnSync("sh", ["-c", cmd.create], {
         encoding: "utf8",
-        env: { ...process.env, ...cmd.environment, OUTPUT_DIR: path.join(dir, "out"), PATH: `${fakeKoji(dir, behaviour)}:${process.env.PATH}` },
+        env: {
+            ...process.env,
+            ...cmd.environment,
+            OUTPUT_DIR: path.join(dir, "out"),
+            PATH: `${fakeKoji(dir, behaviour)}:${process.env.PATH}`,
+        },
     });
-    const calls = fs.existsSync(path.join(dir, "koji-calls")) ? fs.readFileSync(path.join(dir, "koji-calls"), "utf8").trim().split("\n") : [];
+    const calls = fs.existsSync(path.join(dir, "koji-calls"))
+        ? fs.readFileSync(path.join(dir, "koji-calls"), "utf8").trim().split("\n")
+        : [];
     return { result, calls, dir };
 }
 
@@ -47,14 +65,26 @@ describe("build scripts", () => {
     it("koji-image-build.sh submits image-build with the kickstart, waits, downloads and reports the artefact", () => {
         const { result, calls, dir } = runKojiBuild(false, "ok");
         assert.strictEqual(result.status, 0, result.stderr);
-        assert.match(calls[0], /^-p site image-build osimages-cs9 20261101 cs9-image https:\/\/mirror\.example\.org\/cs9\/ x86_64 --kickstart=\S+\/distros\/kickstarts\/cs9\.ks --distro=RHEL-9\.0 --format=qcow2 --format=docker .*--release=1 --wait --noprogress$/);
+        assert.match(
+            calls[0],
+            /^-p site image-build osimages-cs9 20261101 cs9-image https:\/\/mirror\.example\.org\/cs9\/ x86_64 --kickstart=\S+\/distros\/kickstarts\/cs9\.ks --ksversion=RHEL9 --distro=RHEL-9\.0 --format=qcow2 --format=docker .*--release=1 --wait --noprogress$/,
+        );
         assert.match(calls[1], /^-p site download-task --noprogress --arch=x86_64 4242$/);
         const built = parseBuildResult(result.stdout);
         const out = path.join(dir, "out", "cs9", "x86_64", "2026-11-01");
         assert.strictEqual(built.artefact, path.join(out, "osimages-cs9-20261101-1.x86_64.qcow2"));
-        assert.strictEqual(built.sha256, crypto.createHash("sha256").update("qcow2 bytes").digest("hex"));
-        assert.strictEqual(built.rootfs, path.join(out, "osimages-cs9-docker-20261101-1.x86_64.tar.xz"));
-        assert.match(result.stderr, /\[koji \d\d:\d\d:\d\d\] image-build osimages-cs9 20261101-1 x86_64 on cs9-image/);
+        assert.strictEqual(
+            built.sha256,
+            crypto.createHash("sha256").update("qcow2 bytes").digest("hex"),
+        );
+        assert.strictEqual(
+            built.rootfs,
+            path.join(out, "osimages-cs9-docker-20261101-1.x86_64.tar.xz"),
+        );
+        assert.match(
+            result.stderr,
+            /\[koji \d\d:\d\d:\d\d\] image-build osimages-cs9 20261101-1 x86_64 on cs9-image/,
+        );
     });
 
     it("koji-image-build.sh passes --scratch only when the stack asks", () => {
@@ -71,7 +101,10 @@ describe("build scripts", () => {
     });
 
     it("record-evidence.sh refuses to run without the image and the summary", () => {
-        const result = spawnSync("bash", [path.join(ROOT, "scripts", "record-evidence.sh")], { encoding: "utf8", env: { PATH: process.env.PATH } });
+        const result = spawnSync("bash", [path.join(ROOT, "scripts", "record-evidence.sh")], {
+            encoding: "utf8",
+            env: { PATH: process.env.PATH },
+        });
         assert.notStrictEqual(result.status, 0);
         assert.match(result.stderr, /IMAGE_ID is required/);
     });
@@ -79,11 +112,28 @@ describe("build scripts", () => {
     it("record-evidence.sh writes the evidence properties on the image", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-ev-"));
         fs.mkdirSync(path.join(dir, "bin"));
-        fs.writeFileSync(path.join(dir, "bin", "openstack"), `#!/bin/sh\necho "$OS_CLOUD $*" > "${dir}/call"\n`, { mode: 0o755 });
-        const env = { PATH: `${dir}/bin:${process.env.PATH}`, IMAGE_ID: "img-1", SHA256: "ab", SUMMARY: "unmanaged-virtual: 9 passed", USE_CASES: "unmanaged-virtual", OS_CLOUD: "prod" };
-        const result = spawnSync("bash", [path.join(ROOT, "scripts", "record-evidence.sh")], { encoding: "utf8", env });
+        fs.writeFileSync(
+            path.join(dir, "bin", "openstack"),
+            `#!/bin/sh\necho "$OS_CLOUD $*" > "${dir}/call"\n`,
+            { mode: 0o755 },
+        );
+        const env = {
+            PATH: `${dir}/bin:${process.env.PATH}`,
+            IMAGE_ID: "img-1",
+            SHA256: "ab",
+            SUMMARY: "unmanaged-virtual: 9 passed",
+            USE_CASES: "unmanaged-virtual",
+            OS_CLOUD: "prod",
+        };
+        const result = spawnSync("bash", [path.join(ROOT, "scripts", "record-evidence.sh")], {
+            encoding: "utf8",
+            env,
+        });
         assert.strictEqual(result.status, 0, result.stderr);
         const call = fs.readFileSync(path.join(dir, "call"), "utf8").trim();
-        assert.match(call, /^prod image set --property osimages_test_result=passed --property osimages_tested_sha256=ab --property osimages_test_summary=unmanaged-virtual: 9 passed --property osimages_tested_use_cases=unmanaged-virtual --property osimages_tested_at=\S+Z img-1$/);
+        assert.match(
+            call,
+            /^prod image set --property osimages_test_result=passed --property osimages_tested_sha256=ab --property osimages_test_summary=unmanaged-virtual: 9 passed --property osimages_tested_use_cases=unmanaged-virtual --property osimages_tested_at=\S+Z img-1$/,
+        );
     });
 });

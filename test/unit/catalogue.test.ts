@@ -5,7 +5,24 @@ import * as path from "path";
 import { DISTROS_DIR, loadCatalogue, parseEntry } from "../../distros/catalogue";
 import { distroEntrySchema } from "../../distros/schema";
 
-const DESIGN_DISTROS = ["cc7", "c8", "cs8", "rl8", "al8", "rhel7", "rhel8", "cs9", "cs10", "alma9", "alma10", "rocky9", "rocky10", "rhel9", "rhel10", "debian12"];
+const DESIGN_DISTROS = [
+    "cc7",
+    "c8",
+    "cs8",
+    "rl8",
+    "al8",
+    "rhel7",
+    "rhel8",
+    "cs9",
+    "cs10",
+    "alma9",
+    "alma10",
+    "rocky9",
+    "rocky10",
+    "rhel9",
+    "rhel10",
+    "debian12",
+];
 
 function validEntry(): Record<string, unknown> {
     return {
@@ -47,7 +64,10 @@ describe("catalogue", () => {
             else {
                 assert.strictEqual(entry.build.backend, "koji", key);
                 if (entry.build.backend === "koji") {
-                    assert.ok(fs.existsSync(path.join(DISTROS_DIR, "kickstarts", entry.build.kickstart)), key);
+                    assert.ok(
+                        fs.existsSync(path.join(DISTROS_DIR, "kickstarts", entry.build.kickstart)),
+                        key,
+                    );
                 }
             }
         }
@@ -56,7 +76,11 @@ describe("catalogue", () => {
     it("gives aarch64 UEFI only and x86_64 both firmwares", () => {
         for (const [key, entry] of catalogue) {
             for (const a of entry.arches) {
-                assert.deepStrictEqual(a.bootModes, a.arch === "aarch64" ? ["uefi"] : ["bios", "uefi"], key);
+                assert.deepStrictEqual(
+                    a.bootModes,
+                    a.arch === "aarch64" ? ["uefi"] : ["bios", "uefi"],
+                    key,
+                );
             }
         }
     });
@@ -68,32 +92,52 @@ describe("catalogue", () => {
 
     it("refuses an unknown arch, naming the file and the field", () => {
         const entry = { ...validEntry(), arches: [{ arch: "ppc64le", bootModes: ["bios"] }] };
-        assert.throws(() => parseEntry("distros/catalogue/xx9.yaml", entry), /distros\/catalogue\/xx9\.yaml: arches\.0\.arch: /);
+        assert.throws(
+            () => parseEntry("distros/catalogue/xx9.yaml", entry),
+            /distros\/catalogue\/xx9\.yaml: arches\.0\.arch: /,
+        );
     });
 
     it("refuses BIOS on aarch64", () => {
-        const entry = { ...validEntry(), arches: [{ arch: "aarch64", bootModes: ["bios", "uefi"] }] };
-        assert.throws(() => parseEntry("c/xx9.yaml", entry), /c\/xx9\.yaml: arches\.0\.bootModes: aarch64 boots with UEFI only/);
+        const entry = {
+            ...validEntry(),
+            arches: [{ arch: "aarch64", bootModes: ["bios", "uefi"] }],
+        };
+        assert.throws(
+            () => parseEntry("c/xx9.yaml", entry),
+            /c\/xx9\.yaml: arches\.0\.bootModes: aarch64 boots with UEFI only/,
+        );
     });
 
     it("refuses an unknown field and a missing one", () => {
-        assert.throws(() => parseEntry("c/xx9.yaml", { ...validEntry(), flavour: "x" }), /c\/xx9\.yaml: \(root\): .*flavour/);
+        assert.throws(
+            () => parseEntry("c/xx9.yaml", { ...validEntry(), flavour: "x" }),
+            /c\/xx9\.yaml: \(root\): .*flavour/,
+        );
         const { useCases: _drop, ...noUseCases } = validEntry();
         assert.throws(() => parseEntry("c/xx9.yaml", noUseCases), /c\/xx9\.yaml: useCases: /);
     });
 
     it("refuses a key that differs from the file name", () => {
-        assert.throws(() => parseEntry("c/other.yaml", validEntry()), /c\/other\.yaml: key: "xx9" must equal the file name "other"/);
+        assert.throws(
+            () => parseEntry("c/other.yaml", validEntry()),
+            /c\/other\.yaml: key: "xx9" must equal the file name "other"/,
+        );
     });
 
     it("refuses a Koji entry whose kickstart file is missing", () => {
-        const body = "key: xx9\ndisplayName: X\nshortName: XX9\nosDistro: centos\nosVersion: '9'\nadminUser: u\narches: [{arch: x86_64, bootModes: [bios]}]\nbuild: {backend: koji, kickstart: xx9.ks, ksVersion: RHEL9}\ncontainer: none\nuseCases: [unmanaged-virtual]\nreplaceFrequency: monthly\n";
+        const body =
+            "key: xx9\ndisplayName: X\nshortName: XX9\nosDistro: centos\nosVersion: '9'\nadminUser: u\narches: [{arch: x86_64, bootModes: [bios]}]\nbuild: {backend: koji, kickstart: xx9.ks, ksVersion: RHEL9}\ncontainer: none\nuseCases: [unmanaged-virtual]\nreplaceFrequency: monthly\n";
         const dir = scratchCatalogue("xx9.yaml", body);
-        assert.throws(() => loadCatalogue(dir), /catalogue\/xx9\.yaml: build\.kickstart: kickstarts\/xx9\.ks does not exist/);
+        assert.throws(
+            () => loadCatalogue(dir),
+            /catalogue\/xx9\.yaml: build\.kickstart: kickstarts\/xx9\.ks does not exist/,
+        );
     });
 
     it("adds a distro with one entry and one kickstart, nothing else", () => {
-        const body = "key: xx9\ndisplayName: X\nshortName: XX9\nosDistro: centos\nosVersion: '9'\nadminUser: u\narches: [{arch: x86_64, bootModes: [bios]}]\nbuild: {backend: koji, kickstart: xx9.ks, ksVersion: RHEL9}\ncontainer: none\nuseCases: [unmanaged-virtual]\nreplaceFrequency: monthly\n";
+        const body =
+            "key: xx9\ndisplayName: X\nshortName: XX9\nosDistro: centos\nosVersion: '9'\nadminUser: u\narches: [{arch: x86_64, bootModes: [bios]}]\nbuild: {backend: koji, kickstart: xx9.ks, ksVersion: RHEL9}\ncontainer: none\nuseCases: [unmanaged-virtual]\nreplaceFrequency: monthly\n";
         const dir = scratchCatalogue("xx9.yaml", body, ["xx9.ks"]);
         const cat = loadCatalogue(dir);
         assert.strictEqual(cat.get("xx9")?.build.backend, "koji");

@@ -1,5 +1,11 @@
 import * as assert from "assert";
-import { compareReleases, crossCheck, keptReleases, parseStackConfig, StackConfig } from "../../config";
+import {
+    compareReleases,
+    crossCheck,
+    keptReleases,
+    parseStackConfig,
+    StackConfig,
+} from "../../config";
 import { loadCatalogue } from "../../distros/catalogue";
 import { stackConfig } from "./harness";
 
@@ -25,37 +31,78 @@ describe("stack config", () => {
     });
 
     it("fills defaults: keep 3, scratch false, suite timeout", () => {
-        const cfg = parseStackConfig(withDistros({ debian12: { releases: ["2026-11-01"] } }), FILE, catalogue);
+        const cfg = parseStackConfig(
+            withDistros({ debian12: { releases: ["2026-11-01"] } }),
+            FILE,
+            catalogue,
+        );
         assert.strictEqual(cfg.distros.debian12.keep, 3);
         assert.strictEqual(cfg.testing.suiteTimeout, "20m");
     });
 
     it("refuses an unknown distro, naming the file, the field and the known ones", () => {
         assert.throws(
-            () => parseStackConfig(withDistros({ fedora41: { releases: ["2026-11-01"] } }), FILE, catalogue),
+            () =>
+                parseStackConfig(
+                    withDistros({ fedora41: { releases: ["2026-11-01"] } }),
+                    FILE,
+                    catalogue,
+                ),
             /stacks\/Pulumi\.t\.yaml: distros\.fedora41: unknown distro "fedora41" \(the catalogue has: .*debian12/,
         );
     });
 
     it("refuses an arch the distro is not built for", () => {
-        const raw = withDistros({ debian12: { arches: ["aarch64", "x86_64"], releases: ["2026-11-01"] } });
+        const raw = withDistros({
+            debian12: { arches: ["aarch64", "x86_64"], releases: ["2026-11-01"] },
+        });
         raw.distros = { cc7: { arches: ["aarch64"], releases: ["2026-11-01"] } };
-        assert.throws(() => parseStackConfig(raw, FILE, catalogue), /distros\.cc7\.arches: cc7 is not built for aarch64/);
+        assert.throws(
+            () => parseStackConfig(raw, FILE, catalogue),
+            /distros\.cc7\.arches: cc7 is not built for aarch64/,
+        );
     });
 
     it("refuses an unknown arch value through the schema", () => {
         const raw = withDistros({ debian12: { arches: ["s390x"], releases: ["2026-11-01"] } });
-        assert.throws(() => parseStackConfig(raw, FILE, catalogue), /stacks\/Pulumi\.t\.yaml: distros\.debian12\.arches\.0: /);
+        assert.throws(
+            () => parseStackConfig(raw, FILE, catalogue),
+            /stacks\/Pulumi\.t\.yaml: distros\.debian12\.arches\.0: /,
+        );
     });
 
     it("refuses a malformed release id and names it", () => {
         const raw = withDistros({ debian12: { releases: ["2026-13-01"] } });
-        assert.throws(() => parseStackConfig(raw, FILE, catalogue), /distros\.debian12\.releases\.0: a build id like 2026-11-01/);
+        assert.throws(
+            () => parseStackConfig(raw, FILE, catalogue),
+            /distros\.debian12\.releases\.0: a build id like 2026-11-01/,
+        );
+    });
+
+    it("takes an unquoted date (a YAML timestamp) back to the release id written", () => {
+        const raw = withDistros({
+            debian12: {
+                releases: ["2026-10-01 00:00:00 +0000 UTC", "2026-11-01T00:00:00Z"],
+                promote: "2026-10-01 00:00:00 +0000 UTC",
+            },
+        });
+        const cfg = parseStackConfig(raw, FILE, catalogue);
+        assert.deepStrictEqual(cfg.distros.debian12.releases, ["2026-10-01", "2026-11-01"]);
+        assert.strictEqual(cfg.distros.debian12.promote, "2026-10-01");
     });
 
     it("refuses a promotion pointer outside the kept releases", () => {
-        const raw = withDistros({ debian12: { releases: ["2026-09-01", "2026-10-01", "2026-11-01"], keep: 2, promote: "2026-09-01" } });
-        assert.throws(() => parseStackConfig(raw, FILE, catalogue), /distros\.debian12\.promote: 2026-09-01 is not one of the kept releases \(2026-10-01, 2026-11-01\)/);
+        const raw = withDistros({
+            debian12: {
+                releases: ["2026-09-01", "2026-10-01", "2026-11-01"],
+                keep: 2,
+                promote: "2026-09-01",
+            },
+        });
+        assert.throws(
+            () => parseStackConfig(raw, FILE, catalogue),
+            /distros\.debian12\.promote: 2026-09-01 is not one of the kept releases \(2026-10-01, 2026-11-01\)/,
+        );
     });
 
     it("refuses unknown keys (typos) instead of ignoring them", () => {
@@ -64,7 +111,11 @@ describe("stack config", () => {
     });
 
     it("reports every problem at once", () => {
-        const raw = { ...lab(), registries: { internal: "Bad Host", public: "x" }, distros: { nope: { releases: [] } } };
+        const raw = {
+            ...lab(),
+            registries: { internal: "Bad Host", public: "x" },
+            distros: { nope: { releases: [] } },
+        };
         try {
             parseStackConfig(raw, FILE, catalogue);
             assert.fail("expected a throw");
@@ -77,32 +128,73 @@ describe("stack config", () => {
 
     it("requires the Koji builder, target and install tree of a Koji distro", () => {
         const raw = withDistros({ cs9: { releases: ["2026-11-01"] } });
-        assert.throws(() => parseStackConfig(raw, FILE, catalogue), /builders\.koji: required by cs9/);
-        raw.builders = { koji: { hub: "https://koji.example.org/kojihub", profile: "p", targets: {}, installTrees: {} } };
-        assert.throws(() => parseStackConfig(raw, FILE, catalogue), /builders\.koji\.targets\.cs9: missing[\s\S]*builders\.koji\.installTrees\.cs9: missing/);
+        assert.throws(
+            () => parseStackConfig(raw, FILE, catalogue),
+            /builders\.koji: required by cs9/,
+        );
+        raw.builders = {
+            koji: {
+                hub: "https://koji.example.org/kojihub",
+                profile: "p",
+                targets: {},
+                installTrees: {},
+            },
+        };
+        assert.throws(
+            () => parseStackConfig(raw, FILE, catalogue),
+            /builders\.koji\.targets\.cs9: missing[\s\S]*builders\.koji\.installTrees\.cs9: missing/,
+        );
     });
 
     it("requires a vendor version for every kept vendor release", () => {
-        const raw = { ...withDistros({ rhel9: { releases: ["2026-10-01", "2026-11-01"], vendorVersions: { "2026-10-01": "9.6" } } }), builders: { vendor: { url: "https://vendor.example.org" } } };
-        assert.throws(() => parseStackConfig(raw, FILE, catalogue), /distros\.rhel9\.vendorVersions\.2026-11-01: missing/);
+        const raw = {
+            ...withDistros({
+                rhel9: {
+                    releases: ["2026-10-01", "2026-11-01"],
+                    vendorVersions: { "2026-10-01": "9.6" },
+                },
+            }),
+            builders: { vendor: { url: "https://vendor.example.org" } },
+        };
+        assert.throws(
+            () => parseStackConfig(raw, FILE, catalogue),
+            /distros\.rhel9\.vendorVersions\.2026-11-01: missing/,
+        );
     });
 
     it("requires the nova backend's flavors, network and key pair, and a physical flavor for physical use cases", () => {
         const cfg = parseStackConfig(stackConfig("site-example"), FILE, catalogue) as StackConfig;
-        const broken: StackConfig = { ...cfg, testing: { ...cfg.testing, flavors: { virtual: "m1" }, network: undefined } };
+        const broken: StackConfig = {
+            ...cfg,
+            testing: { ...cfg.testing, flavors: { virtual: "m1" }, network: undefined },
+        };
         const problems = crossCheck(broken, catalogue);
-        assert.ok(problems.includes("testing.flavors.physical: required by the use cases unmanaged-physical, managed-physical"), problems.join("\n"));
+        assert.ok(
+            problems.includes(
+                "testing.flavors.physical: required by the use cases unmanaged-physical, managed-physical",
+            ),
+            problems.join("\n"),
+        );
         assert.ok(problems.includes("testing.network: required by the nova backend"));
     });
 
     it("requires the agent for managed use cases", () => {
         const raw = lab();
         (raw.testing as Record<string, unknown>).useCases = ["managed-virtual"];
-        assert.throws(() => parseStackConfig(raw, FILE, catalogue), /testing\.agent: required by the managed use cases/);
+        assert.throws(
+            () => parseStackConfig(raw, FILE, catalogue),
+            /testing\.agent: required by the managed use cases/,
+        );
     });
 
     it("keeps the newest releases, ordered by date then respin", () => {
-        assert.deepStrictEqual(keptReleases({ releases: ["2026-11-01", "2026-09-01", "2026-11-01.1", "2026-10-01"], keep: 3 }), ["2026-10-01", "2026-11-01", "2026-11-01.1"]);
+        assert.deepStrictEqual(
+            keptReleases({
+                releases: ["2026-11-01", "2026-09-01", "2026-11-01.1", "2026-10-01"],
+                keep: 3,
+            }),
+            ["2026-10-01", "2026-11-01", "2026-11-01.1"],
+        );
         assert.ok(compareReleases("2026-11-01.2", "2026-11-01.10") < 0);
         assert.ok(compareReleases("2026-12-01", "2026-11-30") > 0);
     });

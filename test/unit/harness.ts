@@ -1,5 +1,6 @@
 // Runs the real program (index.ts) under Pulumi mocks and records every resource it registers.
 import * as pulumi from "@pulumi/pulumi";
+import * as mocks from "@pulumi/pulumi/runtime/mocks";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -34,9 +35,12 @@ type Options = Omit<Recorded, "type" | "name" | "inputs" | "provider">;
 const requestOptions = new Map<string, Options>();
 
 // setMocks' `newResource` sees no resource options; read them off the request the monitor gets.
-const monitorProto = (require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: { prototype: Record<string, unknown> } })
+const monitorProto = (mocks as unknown as { MockMonitor: { prototype: Record<string, unknown> } })
     .MockMonitor.prototype;
-const originalRegister = monitorProto.registerResource as (req: RegisterRequest, cb: unknown) => Promise<void>;
+const originalRegister = monitorProto.registerResource as (
+    req: RegisterRequest,
+    cb: unknown,
+) => Promise<void>;
 monitorProto.registerResource = function (this: unknown, req: RegisterRequest, cb: unknown) {
     const t = req.getCustomtimeouts();
     requestOptions.set(req.getName(), {
@@ -93,18 +97,29 @@ function computed(args: pulumi.runtime.MockResourceArgs): Record<string, unknown
                 };
             }
             if (args.name.endsWith("-vm")) {
-                return { stdout: JSON.stringify({ host: "127.0.0.1", port: 2222, privateKey: "LAB-PRIVATE-KEY" }) };
+                return {
+                    stdout: JSON.stringify({
+                        host: "127.0.0.1",
+                        port: 2222,
+                        privateKey: "LAB-PRIVATE-KEY",
+                    }),
+                };
             }
             if (args.name.endsWith("-context")) return { stdout: `/runner/${args.name}\n` };
             return { stdout: "" };
         case "command:remote:Command":
             return args.name.endsWith("-run")
-                ? { stdout: "[+] upstream/0_kernel_running ... PASS (0s)\n[=] 9 passed, 0 failed (0 image, 0 infra), 1 skipped\n" }
+                ? {
+                      stdout: "[+] upstream/0_kernel_running ... PASS (0s)\n[=] 9 passed, 0 failed (0 image, 0 infra), 1 skipped\n",
+                  }
                 : { stdout: "booted\n" };
         case "openstack:compute/instance:Instance":
             return { accessIpV4: "192.0.2.10" };
         case "docker:index/image:Image":
-            return { imageName: inputs.imageName, repoDigest: `${String(inputs.imageName)}@sha256:${fakeSha(args.name)}` };
+            return {
+                imageName: inputs.imageName,
+                repoDigest: `${String(inputs.imageName)}@sha256:${fakeSha(args.name)}`,
+            };
         case "docker:index/tag:Tag":
             return { targetImage: inputs.targetImage };
         default:
@@ -114,7 +129,11 @@ function computed(args: pulumi.runtime.MockResourceArgs): Record<string, unknown
 
 function clearProgramModules(): void {
     for (const key of Object.keys(require.cache)) {
-        if (key.startsWith(ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.includes(`${path.sep}test${path.sep}`)) {
+        if (
+            key.startsWith(ROOT) &&
+            !key.includes(`${path.sep}node_modules${path.sep}`) &&
+            !key.includes(`${path.sep}test${path.sep}`)
+        ) {
             delete require.cache[key];
         }
     }
@@ -132,7 +151,11 @@ async function settle(resources: Recorded[]): Promise<void> {
 }
 
 /** Runs index.ts for `stack` with `config` (plain keys) under mocks, dryRun false. */
-export async function runProgram(stack: string, config: Record<string, unknown>, opts: RunOptions = {}): Promise<RunResult> {
+export async function runProgram(
+    stack: string,
+    config: Record<string, unknown>,
+    opts: RunOptions = {},
+): Promise<RunResult> {
     const resources: Recorded[] = opts.recorded ?? [];
     await pulumi.runtime.setMocks(
         {
@@ -150,8 +173,13 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
                 return { id, state: { ...inputs, ...computed(args) } };
             },
             call(args) {
-                opts.invokes?.push({ token: args.token, args: args.inputs as Record<string, unknown> });
-                const key = (args.inputs.properties as Record<string, string> | undefined)?.osimages_build_key ?? "";
+                opts.invokes?.push({
+                    token: args.token,
+                    args: args.inputs as Record<string, unknown>,
+                });
+                const key =
+                    (args.inputs.properties as Record<string, string> | undefined)
+                        ?.osimages_build_key ?? "";
                 const props = opts.glance?.[key];
                 if (args.token === "openstack:images/getImageIds:getImageIds") {
                     return { id: "ids", ids: props ? [`glance-${key}`] : [] };
@@ -172,7 +200,10 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
     for (const [k, v] of Object.entries({ ...config, ...opts.secrets })) {
         all[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
     }
-    pulumi.runtime.setAllConfig(all, Object.keys(opts.secrets ?? {}).map((k) => `${PROJECT}:${k}`));
+    pulumi.runtime.setAllConfig(
+        all,
+        Object.keys(opts.secrets ?? {}).map((k) => `${PROJECT}:${k}`),
+    );
     clearProgramModules();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const main = require(path.join(ROOT, "index.ts")) as () => Promise<Record<string, unknown>>;
@@ -192,12 +223,20 @@ export function byType(resources: Recorded[], type: string): Recorded[] {
 
 export function byName(resources: Recorded[], name: string): Recorded {
     const found = resources.find((r) => r.name === name);
-    if (!found) throw new Error(`no resource named ${name}; have: ${resources.map((r) => r.name).join(", ")}`);
+    if (!found)
+        throw new Error(
+            `no resource named ${name}; have: ${resources.map((r) => r.name).join(", ")}`,
+        );
     return found;
 }
 
 /** Glance properties of a tested image that passed, as the evidence step writes them. */
-export function passedImage(distro: string, arch: string, bootMode: string, release: string): Record<string, string> {
+export function passedImage(
+    distro: string,
+    arch: string,
+    bootMode: string,
+    release: string,
+): Record<string, string> {
     const sha = fakeSha(`${distro}-${arch}-${release}-build`);
     return {
         osimages_build_key: `${distro}-${arch}-${bootMode}-${release}`,

@@ -6,7 +6,9 @@ import { loadCatalogue } from "../../distros/catalogue";
 import { kickstartProblems, kickstartsFor, validateKickstarts } from "../../distros/kickstarts";
 
 const catalogue = loadCatalogue();
-const kojiDistros = [...catalogue.values()].filter((e) => e.build.backend === "koji").map((e) => e.key);
+const kojiDistros = [...catalogue.values()]
+    .filter((e) => e.build.backend === "koji")
+    .map((e) => e.key);
 
 function scratch(name: string, text: string): string {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "osip-ks-")), name);
@@ -35,23 +37,41 @@ describe("kickstarts", function () {
     });
 
     it("names the file and the missing directive when a site rule is broken", () => {
-        const good = fs.readFileSync(path.join(__dirname, "..", "..", "distros", "kickstarts", "cs9.ks"), "utf8");
+        const good = fs.readFileSync(
+            path.join(__dirname, "..", "..", "distros", "kickstarts", "cs9.ks"),
+            "utf8",
+        );
         const file = scratch("cs9.ks", good.replace(/^rootpw .*$/m, "rootpw --plaintext changeme"));
-        assert.throws(() => validateKickstarts([{ distro: "cs9", file, version: "RHEL9" }]), (e: Error) => e.message.includes(`${file}: missing rootpw --lock`));
+        assert.throws(
+            () => validateKickstarts([{ distro: "cs9", file, version: "RHEL9" }]),
+            (e: Error) => e.message.includes(`${file}: missing rootpw --lock`),
+        );
     });
 
     it("reports what ksvalidator says about a kickstart that does not parse, with the file name", () => {
-        const good = fs.readFileSync(path.join(__dirname, "..", "..", "distros", "kickstarts", "cs9.ks"), "utf8");
+        const good = fs.readFileSync(
+            path.join(__dirname, "..", "..", "distros", "kickstarts", "cs9.ks"),
+            "utf8",
+        );
         const file = scratch("broken.ks", `${good}\nfrobnicate --now\n`);
-        assert.throws(() => validateKickstarts([{ distro: "cs9", file, version: "RHEL9" }]), (e: Error) => {
-            assert.match(e.message, /kickstart validation failed/);
-            assert.ok(e.message.includes(file), e.message);
-            assert.match(e.message, /frobnicate/);
-            return true;
-        });
+        assert.throws(
+            () => validateKickstarts([{ distro: "cs9", file, version: "RHEL9" }]),
+            (e: Error) => {
+                assert.match(e.message, /kickstart validation failed/);
+                assert.ok(e.message.includes(file), e.message);
+                assert.match(e.message, /frobnicate/);
+                return true;
+            },
+        );
     });
 
     it("reports a missing kickstart by distro", () => {
-        assert.throws(() => validateKickstarts([{ distro: "cs9", file: "/nonexistent/cs9.ks", version: "RHEL9" }]), /\/nonexistent\/cs9\.ks: missing \(kickstart of cs9\)/);
+        assert.throws(
+            () =>
+                validateKickstarts([
+                    { distro: "cs9", file: "/nonexistent/cs9.ks", version: "RHEL9" },
+                ]),
+            /\/nonexistent\/cs9\.ks: missing \(kickstart of cs9\)/,
+        );
     });
 });

@@ -1,5 +1,13 @@
 import * as assert from "assert";
-import { buildKey, imageName, planReleases, retiredReleases, variantLabel, vendorSkips, visibility } from "../../components/lifecycle";
+import {
+    buildKey,
+    imageName,
+    planReleases,
+    retiredReleases,
+    variantLabel,
+    vendorSkips,
+    visibility,
+} from "../../components/lifecycle";
 import { loadCatalogue } from "../../distros/catalogue";
 
 const catalogue = loadCatalogue();
@@ -18,7 +26,10 @@ describe("release lifecycle", () => {
 
     it("publishes the pointer, demotes passed older releases, keeps newer ones in test", () => {
         const plan = planReleases({ releases, keep: 3, promote: "2026-10-01" }, () => true);
-        assert.deepStrictEqual(plan.map((p) => p.stage), ["previous", "production", "test"]);
+        assert.deepStrictEqual(
+            plan.map((p) => p.stage),
+            ["previous", "production", "test"],
+        );
     });
 
     it("never publishes an older release that did not pass: it goes stale", () => {
@@ -27,21 +38,42 @@ describe("release lifecycle", () => {
             asked.push(r);
             return r !== "2026-09-01";
         });
-        assert.deepStrictEqual(plan.map((p) => p.stage), ["stale", "previous", "production"]);
+        assert.deepStrictEqual(
+            plan.map((p) => p.stage),
+            ["stale", "previous", "production"],
+        );
         assert.deepStrictEqual(asked, ["2026-09-01", "2026-10-01"]);
     });
 
     it("retires releases beyond keep", () => {
-        assert.deepStrictEqual(retiredReleases({ releases, keep: 2 }), ["2026-08-01", "2026-09-01"]);
+        assert.deepStrictEqual(retiredReleases({ releases, keep: 2 }), [
+            "2026-08-01",
+            "2026-09-01",
+        ]);
         assert.deepStrictEqual(retiredReleases({ releases, keep: 5 }), []);
     });
 
     it("names images CERN-style per stage", () => {
-        assert.strictEqual(imageName(cs9, "x86_64", "bios", "2026-11-01", "test"), "CS9 - x86_64 [2026-11-01] TEST");
-        assert.strictEqual(imageName(cs9, "x86_64", "bios", "2026-11-01", "production"), "CS9 - x86_64");
-        assert.strictEqual(imageName(cs9, "x86_64", "bios", "2026-10-01", "previous"), "CS9 - x86_64 [2026-10-01]");
-        assert.strictEqual(imageName(cs9, "x86_64", "uefi", "2026-11-01", "production"), "CS9 - x86_64 UEFI");
-        assert.strictEqual(imageName(cs9, "x86_64", "bios", "2026-09-01", "stale"), "CS9 - x86_64 [2026-09-01] TEST");
+        assert.strictEqual(
+            imageName(cs9, "x86_64", "bios", "2026-11-01", "test"),
+            "CS9 - x86_64 [2026-11-01] TEST",
+        );
+        assert.strictEqual(
+            imageName(cs9, "x86_64", "bios", "2026-11-01", "production"),
+            "CS9 - x86_64",
+        );
+        assert.strictEqual(
+            imageName(cs9, "x86_64", "bios", "2026-10-01", "previous"),
+            "CS9 - x86_64 [2026-10-01]",
+        );
+        assert.strictEqual(
+            imageName(cs9, "x86_64", "uefi", "2026-11-01", "production"),
+            "CS9 - x86_64 UEFI",
+        );
+        assert.strictEqual(
+            imageName(cs9, "x86_64", "bios", "2026-09-01", "stale"),
+            "CS9 - x86_64 [2026-09-01] TEST",
+        );
     });
 
     it("labels UEFI only where an arch has both firmwares", () => {
@@ -57,11 +89,18 @@ describe("release lifecycle", () => {
     });
 
     it("keys images by distro, arch, firmware and release", () => {
-        assert.strictEqual(buildKey("cs9", "aarch64", "uefi", "2026-11-01.1"), "cs9-aarch64-uefi-2026-11-01.1");
+        assert.strictEqual(
+            buildKey("cs9", "aarch64", "uefi", "2026-11-01.1"),
+            "cs9-aarch64-uefi-2026-11-01.1",
+        );
     });
 
     it("skips vendor releases that bring no new vendor version", () => {
-        const d = { releases: ["2026-09-01", "2026-10-01", "2026-11-01"], keep: 3, vendorVersions: { "2026-09-01": "9.5", "2026-10-01": "9.6", "2026-11-01": "9.6" } };
+        const d = {
+            releases: ["2026-09-01", "2026-10-01", "2026-11-01"],
+            keep: 3,
+            vendorVersions: { "2026-09-01": "9.5", "2026-10-01": "9.6", "2026-11-01": "9.6" },
+        };
         assert.deepStrictEqual(vendorSkips(d), ["2026-11-01"]);
         assert.deepStrictEqual(vendorSkips({ ...d, vendorVersions: undefined }), []);
     });

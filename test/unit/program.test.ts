@@ -1,19 +1,40 @@
 import * as assert from "assert";
 import { missingProperties, productionNamedTest, publicWithoutEvidence } from "../../policy/rules";
-import { byName, byType, fakeSha, passedImage, Recorded, runProgram, stackConfig, unwrap } from "./harness";
+import {
+    byName,
+    byType,
+    fakeSha,
+    passedImage,
+    Recorded,
+    runProgram,
+    stackConfig,
+    unwrap,
+} from "./harness";
 
 /** Pulumi's marker of a secret value on the wire. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRETS = { sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nTEST\n", cloudPasswords: { production: "p", test: "t" } };
+const SECRETS = {
+    sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nTEST\n",
+    cloudPasswords: { production: "p", test: "t" },
+};
 
 /** Glance as it stands after the tests of every cs9/alma9/rhel9 release up to October passed. */
 function siteGlance(): Record<string, Record<string, string>> {
     const glance: Record<string, Record<string, string>> = {};
-    for (const [distro, arches] of [["cs9", ["x86_64", "aarch64"]], ["alma9", ["x86_64"]], ["rhel9", ["x86_64", "aarch64"]]] as const) {
+    for (const [distro, arches] of [
+        ["cs9", ["x86_64", "aarch64"]],
+        ["alma9", ["x86_64"]],
+        ["rhel9", ["x86_64", "aarch64"]],
+    ] as const) {
         for (const arch of arches) {
             for (const mode of arch === "x86_64" ? ["bios", "uefi"] : ["uefi"]) {
                 for (const release of ["2026-09-01", "2026-10-01"]) {
-                    glance[`${distro}-${arch}-${mode}-${release}`] = passedImage(distro, arch, mode, release);
+                    glance[`${distro}-${arch}-${mode}-${release}`] = passedImage(
+                        distro,
+                        arch,
+                        mode,
+                        release,
+                    );
                 }
             }
         }
@@ -34,7 +55,9 @@ describe("the program under mocks", () => {
         });
 
         it("composes one pipeline per arch with build, image per firmware, test machine, run and evidence", () => {
-            const names = resources.filter((r) => r.name.startsWith("debian12-x86_64")).map((r) => `${r.type} ${r.name}`);
+            const names = resources
+                .filter((r) => r.name.startsWith("debian12-x86_64"))
+                .map((r) => `${r.type} ${r.name}`);
             const expected = [
                 "osimages:pipeline:DistroPipeline debian12-x86_64",
                 "osimages:build:ImageBuild debian12-x86_64-2026-11-01",
@@ -68,7 +91,10 @@ describe("the program under mocks", () => {
             assert.strictEqual(image.inputs.name, "DEBIAN12 - x86_64 [2026-11-01] TEST");
             assert.strictEqual(image.inputs.visibility, "shared");
             assert.strictEqual(image.inputs.hidden, false);
-            assert.strictEqual(image.inputs.localFilePath, "/runner/debian12-x86_64-2026-11-01-build.qcow2");
+            assert.strictEqual(
+                image.inputs.localFilePath,
+                "/runner/debian12-x86_64-2026-11-01-build.qcow2",
+            );
             assert.strictEqual(image.inputs.verifyChecksum, true);
             const props = image.inputs.properties as Record<string, string>;
             assert.strictEqual(props.osimages_sha256, fakeSha("debian12-x86_64-2026-11-01-build"));
@@ -80,9 +106,18 @@ describe("the program under mocks", () => {
         });
 
         it("uses the production provider for the image and the test provider to accept the share", () => {
-            assert.match(byName(resources, "debian12-x86_64-bios-2026-11-01-image").provider ?? "", /::production::/);
-            assert.match(byName(resources, "debian12-x86_64-bios-2026-11-01-accept").provider ?? "", /::test::/);
-            assert.strictEqual(byName(resources, "debian12-x86_64-bios-2026-11-01-member").inputs.memberId, "lab-images-test");
+            assert.match(
+                byName(resources, "debian12-x86_64-bios-2026-11-01-image").provider ?? "",
+                /::production::/,
+            );
+            assert.match(
+                byName(resources, "debian12-x86_64-bios-2026-11-01-accept").provider ?? "",
+                /::test::/,
+            );
+            assert.strictEqual(
+                byName(resources, "debian12-x86_64-bios-2026-11-01-member").inputs.memberId,
+                "lab-images-test",
+            );
         });
 
         it("boots the lab VM from the uploaded image and tests over its forwarded port", () => {
@@ -92,7 +127,10 @@ describe("the program under mocks", () => {
             assert.strictEqual(env.USE_CASE, "unmanaged-virtual");
             assert.match(String(vm.inputs.create), /scripts\/compute\/lab-instance\.sh start$/);
             assert.deepStrictEqual(vm.additionalSecretOutputs, ["stdout"]);
-            const run = byName(resources, "debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-run");
+            const run = byName(
+                resources,
+                "debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-run",
+            );
             // The whole connection, key included, reaches the engine as a secret.
             const secret = run.inputs.connection as Record<string, unknown>;
             assert.strictEqual(secret[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270");
@@ -110,12 +148,24 @@ describe("the program under mocks", () => {
             const copy = urn("debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-suites");
             const run = urn("debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-run");
             const evidence = urn("debian12-x86_64-bios-2026-11-01-evidence");
-            assert.ok(copy.dependencies.some((d) => d.endsWith("-test-boot")), copy.dependencies.join());
-            assert.ok(run.dependencies.some((d) => d.endsWith("-test-suites")), run.dependencies.join());
-            assert.ok(evidence.dependencies.some((d) => d.endsWith("unmanaged-virtual-test-run")), evidence.dependencies.join());
+            assert.ok(
+                copy.dependencies.some((d) => d.endsWith("-test-boot")),
+                copy.dependencies.join(),
+            );
+            assert.ok(
+                run.dependencies.some((d) => d.endsWith("-test-suites")),
+                run.dependencies.join(),
+            );
+            assert.ok(
+                evidence.dependencies.some((d) => d.endsWith("unmanaged-virtual-test-run")),
+                evidence.dependencies.join(),
+            );
             const env = evidence.inputs.environment as Record<string, string>;
             assert.strictEqual(env.SHA256, fakeSha("debian12-x86_64-2026-11-01-build"));
-            assert.strictEqual(env.SUMMARY, "unmanaged-virtual: 9 passed, 0 failed (0 image, 0 infra), 1 skipped");
+            assert.strictEqual(
+                env.SUMMARY,
+                "unmanaged-virtual: 9 passed, 0 failed (0 image, 0 infra), 1 skipped",
+            );
             assert.strictEqual(env.OS_CLOUD, "lab-prod");
         });
 
@@ -123,25 +173,51 @@ describe("the program under mocks", () => {
             const commands = resources.filter((r) => r.type.startsWith("command:"));
             assert.ok(commands.length >= 10);
             for (const c of commands.filter((c) => c.type !== "command:remote:CopyToRemote")) {
-                assert.notStrictEqual(c.customTimeouts.create, "", `${c.name} has no create timeout`);
+                assert.notStrictEqual(
+                    c.customTimeouts.create,
+                    "",
+                    `${c.name} has no create timeout`,
+                );
             }
-            assert.strictEqual(byName(resources, "debian12-x86_64-2026-11-01-build").customTimeouts.create, "3h");
-            assert.strictEqual(byName(resources, "debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-run").customTimeouts.create, "20m");
+            assert.strictEqual(
+                byName(resources, "debian12-x86_64-2026-11-01-build").customTimeouts.create,
+                "3h",
+            );
+            assert.strictEqual(
+                byName(resources, "debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-run")
+                    .customTimeouts.create,
+                "20m",
+            );
         });
 
         it("tags the container for test on the internal registry only", () => {
             const image = byName(resources, "debian12-x86_64-2026-11-01-container-image");
-            assert.strictEqual(image.inputs.imageName, "127.0.0.1:5001/osimages/debian12:2026-11-01-test");
+            assert.strictEqual(
+                image.inputs.imageName,
+                "127.0.0.1:5001/osimages/debian12:2026-11-01-test",
+            );
             assert.strictEqual(byType(resources, "docker:index/tag:Tag").length, 0);
-            assert.strictEqual(byType(resources, "docker:index/registryImage:RegistryImage").length, 0);
+            assert.strictEqual(
+                byType(resources, "docker:index/registryImage:RegistryImage").length,
+                0,
+            );
         });
 
         it("reports each image with its stage and test summary", async () => {
-            const report = (await unwrap(outputs.report as never)) as Record<string, { production: null; images: { stage: string; tests: Record<string, unknown> }[] }>;
+            const report = (await unwrap(outputs.report as never)) as Record<
+                string,
+                { production: null; images: { stage: string; tests: Record<string, unknown> }[] }
+            >;
             const x86 = report["debian12-x86_64"];
             assert.strictEqual(x86.production, null);
-            assert.deepStrictEqual(x86.images.map((i) => i.stage), ["test", "test"]);
-            assert.strictEqual(await unwrap(x86.images[0].tests["unmanaged-virtual"] as never), "9 passed, 0 failed (0 image, 0 infra), 1 skipped");
+            assert.deepStrictEqual(
+                x86.images.map((i) => i.stage),
+                ["test", "test"],
+            );
+            assert.strictEqual(
+                await unwrap(x86.images[0].tests["unmanaged-virtual"] as never),
+                "9 passed, 0 failed (0 image, 0 infra), 1 skipped",
+            );
         });
     });
 
@@ -149,7 +225,11 @@ describe("the program under mocks", () => {
         let resources: Recorded[];
         const invokes: { token: string; args: Record<string, unknown> }[] = [];
         before(async () => {
-            ({ resources } = await runProgram("site-example", stackConfig("site-example"), { glance: siteGlance(), secrets: SECRETS, invokes }));
+            ({ resources } = await runProgram("site-example", stackConfig("site-example"), {
+                glance: siteGlance(),
+                secrets: SECRETS,
+                invokes,
+            }));
         });
 
         it("publishes the promoted release in place: same image resource, renamed, public, with its evidence", () => {
@@ -160,8 +240,14 @@ describe("the program under mocks", () => {
             const props = image.inputs.properties as Record<string, string>;
             assert.strictEqual(props.osimages_test_result, "passed");
             assert.strictEqual(props.osimages_tested_sha256, props.osimages_sha256);
-            assert.strictEqual(byName(resources, "cs9-x86_64-uefi-2026-10-01-image").inputs.name, "CS9 - x86_64 UEFI");
-            assert.strictEqual(byName(resources, "cs9-aarch64-uefi-2026-10-01-image").inputs.name, "CS9 - aarch64");
+            assert.strictEqual(
+                byName(resources, "cs9-x86_64-uefi-2026-10-01-image").inputs.name,
+                "CS9 - x86_64 UEFI",
+            );
+            assert.strictEqual(
+                byName(resources, "cs9-aarch64-uefi-2026-10-01-image").inputs.name,
+                "CS9 - aarch64",
+            );
         });
 
         it("demotes the previous production release to a dated hidden image", () => {
@@ -172,12 +258,20 @@ describe("the program under mocks", () => {
         });
 
         it("freezes the bytes of published releases: their build never re-runs on changed inputs", () => {
-            assert.deepStrictEqual(byName(resources, "cs9-x86_64-2026-10-01-build").ignoreChanges, ["create", "environment"]);
-            assert.deepStrictEqual(byName(resources, "cs9-x86_64-2026-11-01-build").ignoreChanges, []);
+            assert.deepStrictEqual(byName(resources, "cs9-x86_64-2026-10-01-build").ignoreChanges, [
+                "create",
+                "environment",
+            ]);
+            assert.deepStrictEqual(
+                byName(resources, "cs9-x86_64-2026-11-01-build").ignoreChanges,
+                [],
+            );
         });
 
         it("tests only the release in test, on every use case, physical ones on the bare-metal flavor", () => {
-            const servers = byType(resources, "openstack:compute/instance:Instance").filter((r) => r.name.startsWith("cs9-x86_64-bios"));
+            const servers = byType(resources, "openstack:compute/instance:Instance").filter((r) =>
+                r.name.startsWith("cs9-x86_64-bios"),
+            );
             assert.deepStrictEqual(servers.map((s) => s.name).sort(), [
                 "cs9-x86_64-bios-2026-11-01-managed-physical-server",
                 "cs9-x86_64-bios-2026-11-01-managed-virtual-server",
@@ -188,40 +282,69 @@ describe("the program under mocks", () => {
             assert.strictEqual(metal.inputs.flavorName, "p1.metal");
             assert.strictEqual(metal.inputs.keyPair, "linux-images-ci");
             assert.deepStrictEqual(metal.inputs.networks, [{ name: "linux-images-test-net" }]);
-            assert.match(String(metal.inputs.userData), /puppet agent --test --server puppet\.example\.org/);
+            assert.match(
+                String(metal.inputs.userData),
+                /puppet agent --test --server puppet\.example\.org/,
+            );
             assert.strictEqual(metal.inputs.imageId, "cs9-x86_64-bios-2026-11-01-image-id");
             assert.match(metal.provider ?? "", /::test::/);
-            assert.ok(!resources.some((r) => r.name.startsWith("cs9-x86_64-bios-2026-10-01-") && r.name.endsWith("-server")));
+            assert.ok(
+                !resources.some(
+                    (r) =>
+                        r.name.startsWith("cs9-x86_64-bios-2026-10-01-") &&
+                        r.name.endsWith("-server"),
+                ),
+            );
         });
 
         it("publishes latest, major and date container tags for the promoted release only", () => {
-            const tags = byType(resources, "docker:index/tag:Tag").filter((r) => r.name.startsWith("cs9-"));
+            const tags = byType(resources, "docker:index/tag:Tag").filter((r) =>
+                r.name.startsWith("cs9-"),
+            );
             assert.deepStrictEqual(tags.map((t) => t.inputs.targetImage).sort(), [
                 "registry.example.org/linux/cs9:2026-10-01",
                 "registry.example.org/linux/cs9:9",
                 "registry.example.org/linux/cs9:latest",
             ]);
-            for (const t of tags) assert.ok(t.dependencies.some((d) => d.endsWith("cs9-x86_64-2026-10-01-container-test")), t.name);
-            assert.strictEqual(byName(resources, "cs9-x86_64-2026-11-01-container-image").inputs.imageName, "registry.internal.example.org/linux/test/cs9:2026-11-01-test");
+            for (const t of tags)
+                assert.ok(
+                    t.dependencies.some((d) => d.endsWith("cs9-x86_64-2026-10-01-container-test")),
+                    t.name,
+                );
+            assert.strictEqual(
+                byName(resources, "cs9-x86_64-2026-11-01-container-image").inputs.imageName,
+                "registry.internal.example.org/linux/test/cs9:2026-11-01-test",
+            );
         });
 
         it("retires releases beyond keep and skips a vendor release with no new vendor version", () => {
             assert.ok(!resources.some((r) => r.name.startsWith("rhel9-x86_64-2026-09-01")));
             assert.ok(byName(resources, "rhel9-x86_64-2026-11-01-build"));
-            const env = byName(resources, "rhel9-x86_64-2026-11-01-build").inputs.environment as Record<string, string>;
+            const env = byName(resources, "rhel9-x86_64-2026-11-01-build").inputs
+                .environment as Record<string, string>;
             assert.strictEqual(env.VENDOR_IMAGE, "rhel-9.7-x86_64-kvm.qcow2");
         });
 
         it("satisfies the policy pack on every image", () => {
             for (const image of images(resources)) {
-                for (const rule of [publicWithoutEvidence, missingProperties, productionNamedTest]) {
-                    assert.strictEqual(rule(image.inputs as never), undefined, `${image.name}: ${rule.name}`);
+                for (const rule of [
+                    publicWithoutEvidence,
+                    missingProperties,
+                    productionNamedTest,
+                ]) {
+                    assert.strictEqual(
+                        rule(image.inputs as never),
+                        undefined,
+                        `${image.name}: ${rule.name}`,
+                    );
                 }
             }
         });
 
         it("reads evidence only for releases at or below each promotion pointer, through the production provider", () => {
-            const keys = invokes.filter((i) => i.token === "openstack:images/getImageIds:getImageIds").map((i) => (i.args.properties as Record<string, string>).osimages_build_key);
+            const keys = invokes
+                .filter((i) => i.token === "openstack:images/getImageIds:getImageIds")
+                .map((i) => (i.args.properties as Record<string, string>).osimages_build_key);
             assert.ok(keys.includes("cs9-x86_64-bios-2026-10-01"));
             assert.ok(keys.includes("cs9-x86_64-bios-2026-09-01"));
             assert.ok(!keys.some((k) => k.endsWith("2026-11-01")), keys.join());
@@ -231,8 +354,16 @@ describe("the program under mocks", () => {
         it("keeps each distro's pipeline independent of the others", async () => {
             const config = stackConfig("site-example");
             const distros = config.distros as Record<string, unknown>;
-            const { resources: cs9Only } = await runProgram("site-example", { ...config, distros: { cs9: distros.cs9 } }, { glance: siteGlance(), secrets: SECRETS });
-            const shape = (rs: Recorded[]) => rs.filter((r) => r.name.startsWith("cs9-")).map((r) => JSON.stringify([r.type, r.name, r.inputs])).sort();
+            const { resources: cs9Only } = await runProgram(
+                "site-example",
+                { ...config, distros: { cs9: distros.cs9 } },
+                { glance: siteGlance(), secrets: SECRETS },
+            );
+            const shape = (rs: Recorded[]) =>
+                rs
+                    .filter((r) => r.name.startsWith("cs9-"))
+                    .map((r) => JSON.stringify([r.type, r.name, r.inputs]))
+                    .sort();
             assert.deepStrictEqual(shape(cs9Only), shape(resources));
         });
     });
@@ -241,36 +372,72 @@ describe("the program under mocks", () => {
         it("refuses to promote a release without passed evidence, before registering anything", async () => {
             const glance = siteGlance();
             delete glance["cs9-aarch64-uefi-2026-10-01"];
-            glance["alma9-x86_64-bios-2026-10-01"] = { ...glance["alma9-x86_64-bios-2026-10-01"], osimages_test_result: "failed", osimages_test_summary: "8 passed, 1 failed (1 image, 0 infra), 0 skipped" };
+            glance["alma9-x86_64-bios-2026-10-01"] = {
+                ...glance["alma9-x86_64-bios-2026-10-01"],
+                osimages_test_result: "failed",
+                osimages_test_summary: "8 passed, 1 failed (1 image, 0 infra), 0 skipped",
+            };
             const recorded: Recorded[] = [];
             await assert.rejects(
-                runProgram("site-example", stackConfig("site-example"), { glance, secrets: SECRETS, recorded }),
+                runProgram("site-example", stackConfig("site-example"), {
+                    glance,
+                    secrets: SECRETS,
+                    recorded,
+                }),
                 (e: Error) => {
-                    assert.match(e.message, /promotion refused by the evidence gate \(stacks\/Pulumi\.site-example\.yaml\)/);
-                    assert.match(e.message, /cannot promote cs9 aarch64 \(uefi\) release 2026-10-01: it was never built and uploaded/);
-                    assert.match(e.message, /cannot promote alma9 x86_64 \(bios\) release 2026-10-01: its tests failed \(8 passed, 1 failed/);
+                    assert.match(
+                        e.message,
+                        /promotion refused by the evidence gate \(stacks\/Pulumi\.site-example\.yaml\)/,
+                    );
+                    assert.match(
+                        e.message,
+                        /cannot promote cs9 aarch64 \(uefi\) release 2026-10-01: it was never built and uploaded/,
+                    );
+                    assert.match(
+                        e.message,
+                        /cannot promote alma9 x86_64 \(bios\) release 2026-10-01: its tests failed \(8 passed, 1 failed/,
+                    );
                     return true;
                 },
             );
             // Only the providers the lookups needed: no image, build or machine.
             await new Promise((r) => setTimeout(r, 50));
-            assert.deepStrictEqual([...new Set(recorded.map((r) => r.type))], ["pulumi:providers:openstack"]);
+            assert.deepStrictEqual(
+                [...new Set(recorded.map((r) => r.type))],
+                ["pulumi:providers:openstack"],
+            );
         });
 
         it("refuses an unknown distro in the stack file at load", async () => {
-            const config = { ...stackConfig("lab"), distros: { debian13: { releases: ["2026-11-01"] } } };
-            await assert.rejects(runProgram("lab", config), /stacks\/Pulumi\.lab\.yaml: distros\.debian13: unknown distro/);
+            const config = {
+                ...stackConfig("lab"),
+                distros: { debian13: { releases: ["2026-11-01"] } },
+            };
+            await assert.rejects(
+                runProgram("lab", config),
+                /stacks\/Pulumi\.lab\.yaml: distros\.debian13: unknown distro/,
+            );
         });
 
         it("refuses config that is not valid JSON, naming the key", async () => {
-            await assert.rejects(runProgram("lab", { ...stackConfig("lab"), testing: "{not json" }), /stacks\/Pulumi\.lab\.yaml: testing: /);
+            await assert.rejects(
+                runProgram("lab", { ...stackConfig("lab"), testing: "{not json" }),
+                /stacks\/Pulumi\.lab\.yaml: testing: /,
+            );
         });
 
         it("refuses promoting a vendor release that was skipped", async () => {
             const config = stackConfig("site-example");
             const distros = config.distros as Record<string, Record<string, unknown>>;
-            distros.rhel9 = { ...distros.rhel9, promote: "2026-11-01", vendorVersions: { "2026-10-01": "9.6", "2026-11-01": "9.6" } };
-            await assert.rejects(runProgram("site-example", config, { glance: siteGlance(), secrets: SECRETS }), /distros\.rhel9\.promote: 2026-11-01 is skipped/);
+            distros.rhel9 = {
+                ...distros.rhel9,
+                promote: "2026-11-01",
+                vendorVersions: { "2026-10-01": "9.6", "2026-11-01": "9.6" },
+            };
+            await assert.rejects(
+                runProgram("site-example", config, { glance: siteGlance(), secrets: SECRETS }),
+                /distros\.rhel9\.promote: 2026-11-01 is skipped/,
+            );
         });
     });
 });

@@ -9,12 +9,23 @@ import { loadCatalogue } from "../../distros/catalogue";
 import { parse as parseYaml } from "yaml";
 
 const catalogue = loadCatalogue();
-const koji = { hub: "https://koji.example.org/kojihub", profile: "site", targets: { cs9: "cs9-image" }, installTrees: { cs9: "https://mirror.example.org/cs9/" }, scratch: false };
+const koji = {
+    hub: "https://koji.example.org/kojihub",
+    profile: "site",
+    targets: { cs9: "cs9-image" },
+    installTrees: { cs9: "https://mirror.example.org/cs9/" },
+    scratch: false,
+};
 
 describe("component helpers", () => {
     describe("ImageBuild", () => {
         it("drives Koji with the distro's kickstart, target and install tree", () => {
-            const cmd = buildCommand({ entry: catalogue.get("cs9")!, arch: "aarch64", release: "2026-11-01", builders: { koji } });
+            const cmd = buildCommand({
+                entry: catalogue.get("cs9")!,
+                arch: "aarch64",
+                release: "2026-11-01",
+                builders: { koji },
+            });
             assert.match(cmd.create, /scripts\/build\/koji-image-build\.sh$/);
             assert.strictEqual(cmd.environment.KOJI_TARGET, "cs9-image");
             assert.strictEqual(cmd.environment.INSTALL_TREE, "https://mirror.example.org/cs9/");
@@ -24,28 +35,70 @@ describe("component helpers", () => {
         });
 
         it("downloads the vendor image of the release's vendor version", () => {
-            const cmd = buildCommand({ entry: catalogue.get("rhel9")!, arch: "x86_64", release: "2026-11-01", builders: { vendor: { url: "https://v.example.org" } }, vendorVersion: "9.7" });
+            const cmd = buildCommand({
+                entry: catalogue.get("rhel9")!,
+                arch: "x86_64",
+                release: "2026-11-01",
+                builders: { vendor: { url: "https://v.example.org" } },
+                vendorVersion: "9.7",
+            });
             assert.strictEqual(cmd.environment.VENDOR_IMAGE, "rhel-9.7-x86_64-kvm.qcow2");
             assert.match(cmd.environment.CUSTOMIZE, /distros\/customize\/rhel\.sh$/);
         });
 
         it("names the missing builder", () => {
-            assert.throws(() => buildCommand({ entry: catalogue.get("cs9")!, arch: "x86_64", release: "2026-11-01", builders: {} }), /cs9: builders\.koji is not configured/);
-            assert.throws(() => buildCommand({ entry: catalogue.get("rhel9")!, arch: "x86_64", release: "2026-11-01", builders: { vendor: { url: "https://v.example.org" } } }), /rhel9: no vendor version for 2026-11-01/);
+            assert.throws(
+                () =>
+                    buildCommand({
+                        entry: catalogue.get("cs9")!,
+                        arch: "x86_64",
+                        release: "2026-11-01",
+                        builders: {},
+                    }),
+                /cs9: builders\.koji is not configured/,
+            );
+            assert.throws(
+                () =>
+                    buildCommand({
+                        entry: catalogue.get("rhel9")!,
+                        arch: "x86_64",
+                        release: "2026-11-01",
+                        builders: { vendor: { url: "https://v.example.org" } },
+                    }),
+                /rhel9: no vendor version for 2026-11-01/,
+            );
         });
 
         it("parses the build's result line and refuses anything else", () => {
             const sha = "c".repeat(64);
-            assert.deepStrictEqual(parseBuildResult(`log\n{"artefact":"/a.qcow2","sha256":"${sha}","rootfs":""}\n`), { artefact: "/a.qcow2", sha256: sha, rootfs: undefined });
-            assert.throws(() => parseBuildResult("koji failed: timeout"), /output ended with:\nkoji failed: timeout/);
-            assert.throws(() => parseBuildResult('{"artefact":"/a","sha256":"short"}'), /did not report/);
+            assert.deepStrictEqual(
+                parseBuildResult(`log\n{"artefact":"/a.qcow2","sha256":"${sha}","rootfs":""}\n`),
+                { artefact: "/a.qcow2", sha256: sha, rootfs: undefined },
+            );
+            assert.throws(
+                () => parseBuildResult("koji failed: timeout"),
+                /output ended with:\nkoji failed: timeout/,
+            );
+            assert.throws(
+                () => parseBuildResult('{"artefact":"/a","sha256":"short"}'),
+                /did not report/,
+            );
         });
     });
 
     describe("GlanceImage properties", () => {
         it("carries every required property with the catalogue's values", () => {
-            const props = glanceProperties({ entry: catalogue.get("cs9")!, arch: "aarch64", bootMode: "uefi", release: "2026-11-01.1", key: "k", source: "koji", keep: 3 });
-            for (const k of REQUIRED_PROPERTIES.filter((p) => p !== "osimages_sha256")) assert.ok(props[k], k);
+            const props = glanceProperties({
+                entry: catalogue.get("cs9")!,
+                arch: "aarch64",
+                bootMode: "uefi",
+                release: "2026-11-01.1",
+                key: "k",
+                source: "koji",
+                keep: 3,
+            });
+            for (const k of REQUIRED_PROPERTIES.filter((p) => p !== "osimages_sha256"))
+                assert.ok(props[k], k);
             assert.strictEqual(props.hw_machine_type, "virt");
             assert.strictEqual(props.hw_firmware_type, "uefi");
             assert.strictEqual(props.image_build_date, "2026-11-01");
@@ -54,7 +107,15 @@ describe("component helpers", () => {
         });
 
         it("lets a catalogue entry add properties", () => {
-            const props = glanceProperties({ entry: catalogue.get("rhel9")!, arch: "x86_64", bootMode: "bios", release: "2026-11-01", key: "k", source: "v", keep: 2 });
+            const props = glanceProperties({
+                entry: catalogue.get("rhel9")!,
+                arch: "x86_64",
+                bootMode: "bios",
+                release: "2026-11-01",
+                key: "k",
+                source: "v",
+                keep: 2,
+            });
             assert.strictEqual(props.os_license, "subscription");
             assert.strictEqual(props.hw_machine_type, "q35");
         });
@@ -62,22 +123,45 @@ describe("component helpers", () => {
 
     describe("TestInstance", () => {
         it("puts physical use cases on the bare-metal flavor", () => {
-            assert.strictEqual(flavorFor("managed-physical", { virtual: "m1", physical: "metal" }), "metal");
-            assert.strictEqual(flavorFor("unmanaged-virtual", { virtual: "m1", physical: "metal" }), "m1");
-            assert.throws(() => flavorFor("unmanaged-physical", { virtual: "m1" }), /needs testing\.flavors\.physical/);
+            assert.strictEqual(
+                flavorFor("managed-physical", { virtual: "m1", physical: "metal" }),
+                "metal",
+            );
+            assert.strictEqual(
+                flavorFor("unmanaged-virtual", { virtual: "m1", physical: "metal" }),
+                "m1",
+            );
+            assert.throws(
+                () => flavorFor("unmanaged-physical", { virtual: "m1" }),
+                /needs testing\.flavors\.physical/,
+            );
         });
 
         it("parses the lab backend's address line without echoing the key on error", () => {
-            assert.deepStrictEqual(parseLabAddress('booting\n{"host":"127.0.0.1","port":2201,"privateKey":"K"}'), { host: "127.0.0.1", port: 2201, privateKey: "K" });
-            assert.throws(() => parseLabAddress('{"host":"127.0.0.1","privateKey":"SECRET"}'), (e: Error) => !e.message.includes("SECRET"));
+            assert.deepStrictEqual(
+                parseLabAddress('booting\n{"host":"127.0.0.1","port":2201,"privateKey":"K"}'),
+                { host: "127.0.0.1", port: 2201, privateKey: "K" },
+            );
+            assert.throws(
+                () => parseLabAddress('{"host":"127.0.0.1","privateKey":"SECRET"}'),
+                (e: Error) => !e.message.includes("SECRET"),
+            );
         });
     });
 
     describe("user-data", () => {
         it("bootstraps the agent only for managed use cases", () => {
-            const managed = parseYaml(userData("managed-virtual", "ssh-ed25519 AAA", { server: "puppet.example.org", environment: "production" }).replace("#cloud-config\n", ""));
+            const managed = parseYaml(
+                userData("managed-virtual", "ssh-ed25519 AAA", {
+                    server: "puppet.example.org",
+                    environment: "production",
+                }).replace("#cloud-config\n", ""),
+            );
             assert.deepStrictEqual(managed.packages, ["puppet-agent"]);
-            assert.match(JSON.stringify(managed.runcmd), /--server puppet\.example\.org --environment production/);
+            assert.match(
+                JSON.stringify(managed.runcmd),
+                /--server puppet\.example\.org --environment production/,
+            );
             assert.match(JSON.stringify(managed.runcmd), new RegExp(BOOTSTRAP_MARKER));
             const plain = parseYaml(userData("unmanaged-physical", undefined));
             assert.strictEqual(plain.runcmd, undefined);
@@ -96,14 +180,25 @@ describe("component helpers", () => {
         });
 
         it("hands site facts to the suites, quoted, and keeps the runner's exit code", () => {
-            const cmd = suiteCommand("managed-virtual", { SITE_NTP_SERVER: "ntp.example.org", SITE_DNS: "it's" });
-            assert.match(cmd, /sudo env OSIP_USE_CASE=managed-virtual SITE_DNS='it'\\''s' SITE_NTP_SERVER='ntp\.example\.org' sh \/tmp\/osimages-suites\/runtests\.sh --junit \S+ \/tmp\/osimages-suites\/upstream \/tmp\/osimages-suites\/site \/tmp\/osimages-suites\/managed/);
+            const cmd = suiteCommand("managed-virtual", {
+                SITE_NTP_SERVER: "ntp.example.org",
+                SITE_DNS: "it's",
+            });
+            assert.match(
+                cmd,
+                /sudo env OSIP_USE_CASE=managed-virtual SITE_DNS='it'\\''s' SITE_NTP_SERVER='ntp\.example\.org' sh \/tmp\/osimages-suites\/runtests\.sh --junit \S+ \/tmp\/osimages-suites\/upstream \/tmp\/osimages-suites\/site \/tmp\/osimages-suites\/managed/,
+            );
             assert.match(cmd, /rc=\$\?; .*; exit \$rc$/);
             assert.strictEqual(shellQuote("a'b"), `'a'\\''b'`);
         });
 
         it("extracts the runner's summary", () => {
-            assert.strictEqual(parseSummary("[+] a ... PASS\n[=] 3 passed, 1 failed (1 image, 0 infra), 0 skipped\n"), "3 passed, 1 failed (1 image, 0 infra), 0 skipped");
+            assert.strictEqual(
+                parseSummary(
+                    "[+] a ... PASS\n[=] 3 passed, 1 failed (1 image, 0 infra), 0 skipped\n",
+                ),
+                "3 passed, 1 failed (1 image, 0 infra), 0 skipped",
+            );
             assert.strictEqual(parseSummary("ssh: connect refused"), "no summary");
         });
     });
