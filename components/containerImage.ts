@@ -61,7 +61,7 @@ export class ContainerImage extends pulumi.ComponentResource {
         const test = new command.local.Command(
             `${name}-test`,
             {
-                create: `docker run --rm --network none -v "$SUITES:/osimages-suites:ro" "$IMAGE" sh /osimages-suites/runtests.sh /osimages-suites/container`,
+                create: `docker run --rm --network none -v "$SUITES:/osimages-suites:ro" "$IMAGE" bash /osimages-suites/runtests.sh /osimages-suites/container`,
                 environment: { SUITES: SUITES_DIR, IMAGE: image.imageName },
                 triggers: [image.repoDigest],
             },

@@ -43,7 +43,7 @@ export function suiteCommand(useCase: UseCase, siteEnvironment: Record<string, s
     const suites = suitesFor(useCase).map((s) => `${REMOTE_SUITES}/${s}`);
     const junit = "/tmp/osimages-junit.xml";
     return [
-        `sudo env OSIP_USE_CASE=${useCase} ${env.join(" ")} sh ${REMOTE_SUITES}/runtests.sh --junit ${junit} ${suites.join(" ")}`,
+        `sudo env OSIP_USE_CASE=${useCase} ${env.join(" ")} bash ${REMOTE_SUITES}/runtests.sh --junit ${junit} ${suites.join(" ")}`,
         "rc=$?",
         `echo '--- junit'; cat ${junit}`,
         "exit $rc",

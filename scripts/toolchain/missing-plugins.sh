@@ -23,7 +23,7 @@ case "${1:-}" in
     "") ;;
     -v | --verbose) verbose=true ;;
     *)
-        sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+        awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "${BASH_SOURCE[0]}" >&2
         exit 2
         ;;
 esac

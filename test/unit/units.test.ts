@@ -186,7 +186,7 @@ describe("component helpers", () => {
             });
             assert.match(
                 cmd,
-                /sudo env OSIP_USE_CASE=managed-virtual SITE_DNS='it'\\''s' SITE_NTP_SERVER='ntp\.example\.org' sh \/tmp\/osimages-suites\/runtests\.sh --junit \S+ \/tmp\/osimages-suites\/upstream \/tmp\/osimages-suites\/site \/tmp\/osimages-suites\/managed/,
+                /sudo env OSIP_USE_CASE=managed-virtual SITE_DNS='it'\\''s' SITE_NTP_SERVER='ntp\.example\.org' bash \/tmp\/osimages-suites\/runtests\.sh --junit \S+ \/tmp\/osimages-suites\/upstream \/tmp\/osimages-suites\/site \/tmp\/osimages-suites\/managed/,
             );
             assert.match(cmd, /rc=\$\?; .*; exit \$rc$/);
             assert.strictEqual(shellQuote("a'b"), `'a'\\''b'`);
