@@ -9,7 +9,7 @@ log() { echo "[lab $(date +%T)] $*" >&2; }
 
 log "toolchain"
 bash scripts/toolchain/build.sh
-# shellcheck source=toolchain/env.sh
+# shellcheck source=/dev/null
 source scripts/toolchain/env.sh
 
 log "stack config and plan (stacks/Pulumi.lab.yaml)"

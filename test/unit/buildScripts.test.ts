@@ -1,7 +1,9 @@
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { execFile, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { buildCommand, parseBuildResult } from "../../components/imageBuild";
@@ -135,5 +137,108 @@ describe("build scripts", () => {
             call,
             /^prod image set --property osimages_test_result=passed --property osimages_tested_sha256=ab --property osimages_test_summary=unmanaged-virtual: 9 passed --property osimages_tested_use_cases=unmanaged-virtual --property osimages_tested_at=\S+Z img-1$/,
         );
+    });
+});
+
+describe("vendor image script", () => {
+    const IMAGE = "rhel-9.7-x86_64-kvm.qcow2";
+    const BYTES = "vendor qcow2 bytes";
+    let server: http.Server;
+    let url: string;
+    const seen: { path: string; auth?: string }[] = [];
+    let sums = "";
+
+    before(async () => {
+        server = http.createServer((req, res) => {
+            seen.push({ path: req.url ?? "", auth: req.headers.authorization });
+            if (req.url === "/SHA256SUMS") res.end(sums);
+            else if (req.url === `/${IMAGE}`) res.end(BYTES);
+            else res.writeHead(404).end();
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+
+    after(() => server.close());
+
+    /** Runs vendor-image.sh with a stand-in virt-customize that appends a marker to the disk. */
+    async function run(token?: string) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-vendor-"));
+        fs.mkdirSync(path.join(dir, "bin"));
+        fs.writeFileSync(
+            path.join(dir, "bin", "virt-customize"),
+            `#!/bin/sh\necho "$@" > "${dir}/customize-args"\nwhile [ "$1" != "-a" ]; do shift; done\nprintf ' customised' >> "$2"\n`,
+            { mode: 0o755 },
+        );
+        const cmd = buildCommand({
+            entry: catalogue.get("rhel9")!,
+            arch: "x86_64",
+            release: "2026-11-01",
+            builders: { vendor: { url } },
+            vendorVersion: "9.7",
+        });
+        const env = {
+            ...process.env,
+            ...cmd.environment,
+            OUTPUT_DIR: path.join(dir, "out"),
+            PATH: `${dir}/bin:${process.env.PATH}`,
+            VENDOR_TOKEN: token ?? "",
+        };
+        const result = await new Promise<{ code: number; stdout: string; stderr: string }>(
+            (resolve) => {
+                execFile("sh", ["-c", cmd.create], { env }, (err, stdout, stderr) =>
+                    resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+                );
+            },
+        );
+        return { ...result, dir };
+    }
+
+    it("downloads the image the release names, checks the vendor checksum, customises a copy", async () => {
+        sums = `${crypto.createHash("sha256").update(BYTES).digest("hex")}  ${IMAGE}\n`;
+        seen.length = 0;
+        const r = await run("s3cr3t-token");
+        assert.strictEqual(r.code, 0, r.stderr);
+        const built = parseBuildResult(r.stdout);
+        assert.strictEqual(fs.readFileSync(built.artefact, "utf8"), `${BYTES} customised`);
+        assert.strictEqual(
+            built.sha256,
+            crypto.createHash("sha256").update(`${BYTES} customised`).digest("hex"),
+        );
+        assert.strictEqual(
+            fs.readFileSync(path.join(path.dirname(built.artefact), `vendor-${IMAGE}`), "utf8"),
+            BYTES,
+        );
+        assert.match(
+            fs.readFileSync(path.join(r.dir, "customize-args"), "utf8").trim(),
+            /^--format qcow2 -a \S+\.part --no-network --run \S+\/distros\/customize\/rhel\.sh$/,
+        );
+        assert.deepStrictEqual(
+            seen.map((s) => s.path),
+            ["/SHA256SUMS", `/${IMAGE}`],
+        );
+        assert.ok(seen.every((s) => s.auth === "Bearer s3cr3t-token"));
+        assert.ok(!`${r.stdout}${r.stderr}`.includes("s3cr3t-token"), "token printed");
+    });
+
+    it("refuses a download whose checksum differs from the vendor's, keeping nothing", async () => {
+        sums = `${"0".repeat(64)}  ${IMAGE}\n`;
+        const r = await run();
+        assert.notStrictEqual(r.code, 0);
+        assert.match(
+            r.stderr,
+            new RegExp(
+                `checksum mismatch for ${IMAGE.replace(/\./g, "\\.")}: vendor says 0{64}, download is [0-9a-f]{64}`,
+            ),
+        );
+        assert.strictEqual(r.stdout, "");
+        assert.ok(!fs.existsSync(path.join(r.dir, "customize-args")), "customised a bad download");
+    });
+
+    it("refuses when the vendor lists no checksum for the image", async () => {
+        sums = `${"1".repeat(64)}  rhel-9.6-x86_64-kvm.qcow2\n`;
+        const r = await run();
+        assert.notStrictEqual(r.code, 0);
+        assert.match(r.stderr, /the vendor's SHA256SUMS lists no rhel-9\.7-x86_64-kvm\.qcow2/);
     });
 });
