@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The lab's local builder: a small, real, bootable Debian image built on this machine with
+# debootstrap (needs root). Outputs, in $WORK_DIR/<distro>/<arch>/<release>/:
+#   <distro>-<arch>-<release>.qcow2   one ext4 filesystem, no partition table, no boot loader:
+#                                     the lab boots it with the kernel inside it (direct boot)
+#   rootfs.tar                        the same tree without kernel and modules, for the container
+# Last line of stdout: {"artefact": ..., "sha256": ..., "rootfs": ...}.
+# The debootstrap result is cached per suite, arch and package list: rebuilds take seconds.
+set -euo pipefail
+: "${DISTRO:?}" "${ARCH:?}" "${RELEASE:?}" "${SUITE:?}" "${WORK_DIR:?}"
+log() { echo "[local-build $(date +%T)] $*" >&2; }
+fail() { log "$*"; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || fail "debootstrap needs root"
+case "$ARCH" in
+    x86_64) debarch=amd64 kernel=linux-image-cloud-amd64 ;;
+    aarch64) debarch=arm64 kernel=linux-image-arm64 ;;
+    *) fail "no local build for $ARCH" ;;
+esac
+if [[ "$ARCH" != "$(uname -m)" ]] && [[ ! -e /proc/sys/fs/binfmt_misc/qemu-$ARCH ]]; then
+    fail "building $ARCH on $(uname -m) needs qemu-user-static with binfmt_misc registered for qemu-$ARCH"
+fi
+
+# debootstrap does not resolve virtual packages: python3-cffi-backend provides what cloud-init needs.
+packages="$kernel,initramfs-tools,systemd-sysv,udev,dbus,openssh-server,sudo,cloud-init,ifupdown,isc-dhcp-client,iproute2,systemd-resolved,systemd-timesyncd,procps,ca-certificates,python3-cffi-backend"
+mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+cache="${OSIP_CACHE:-$HOME/.cache/os-image-pipeline}/debootstrap"
+key=$(printf '%s %s %s' "$SUITE" "$debarch" "$packages" | sha256sum | cut -c1-12)
+tarball="$cache/$SUITE-$debarch-$key.tgz"
+out="$WORK_DIR/$DISTRO/$ARCH/$RELEASE"
+root="$out/root"
+mkdir -p "$cache" "$out"
+rm -rf "$root"
+
+if [[ ! -f "$tarball" ]]; then
+    log "downloading $SUITE/$debarch packages (cached in $tarball)"
+    debootstrap --variant=minbase --arch="$debarch" --include="$packages" \
+        --make-tarball="$tarball.part" "$SUITE" "$out/.tarball-work" "$mirror" >"$out/debootstrap.log" 2>&1 ||
+        { tail -n 20 "$out/debootstrap.log" >&2; fail "debootstrap --make-tarball failed (log: $out/debootstrap.log)"; }
+    mv "$tarball.part" "$tarball"
+    rm -rf "$out/.tarball-work"
+fi
+log "bootstrapping $SUITE/$debarch into $root"
+debootstrap --variant=minbase --arch="$debarch" --include="$packages" \
+    --unpack-tarball="$tarball" "$SUITE" "$root" "$mirror" >"$out/debootstrap.log" 2>&1 ||
+    { tail -n 20 "$out/debootstrap.log" >&2; fail "debootstrap failed (log: $out/debootstrap.log)"; }
+
+log "configuring the image"
+echo "$DISTRO" >"$root/etc/hostname"
+echo "LABEL=root / ext4 defaults 0 1" >"$root/etc/fstab"
+# cloud-init writes the instance's network config; DHCP on the first NIC until then.
+printf 'auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n' >"$root/etc/network/interfaces"
+# minbase has no locale data: C.UTF-8 is the one locale every image has.
+printf 'datasource_list: [NoCloud, None]\nlocale: C.UTF-8\n' >"$root/etc/cloud/cloud.cfg.d/90-osimages.cfg"
+# Every instance must get its own identity.
+: >"$root/etc/machine-id"
+rm -f "$root"/etc/ssh/ssh_host_*
+cat >"$root/etc/osimages-release" <<EOR
+OSIMAGES_DISTRO=$DISTRO
+OSIMAGES_RELEASE=$RELEASE
+EOR
+chroot "$root" systemctl enable ssh systemd-resolved systemd-timesyncd >/dev/null 2>&1 || true
+chroot "$root" apt-get clean
+
+log "container rootfs (no kernel, no modules)"
+tar -C "$root" --numeric-owner --exclude=./boot/* --exclude=./usr/lib/modules/* -cf "$out/rootfs.tar" .
+
+log "filesystem image"
+rm -f "$out/disk.raw"
+mkfs.ext4 -q -L root -d "$root" "$out/disk.raw" "${DISK_SIZE:-2G}" >&2
+artefact="$out/$DISTRO-$ARCH-$RELEASE.qcow2"
+qemu-img convert -O qcow2 "$out/disk.raw" "$artefact.part"
+mv "$artefact.part" "$artefact"
+rm -rf "$out/disk.raw" "$root"
+
+sha256=$(sha256sum "$artefact" | cut -d' ' -f1)
+log "artefact $artefact sha256 $sha256"
+printf '{"artefact":"%s","sha256":"%s","rootfs":"%s"}\n' "$artefact" "$sha256" "$out/rootfs.tar"

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The lab backend of TestInstance: a qemu VM (TCG) on this machine, booted from the image under
+# test, reachable by SSH on a port of 127.0.0.1 only.
+#   lab-instance.sh start   user-data on stdin; prints {"host","port","privateKey"} as last line
+#   lab-instance.sh stop    stops the VM and removes its directory
+# Environment: INSTANCE, WORK_DIR, ARCH (x86_64|aarch64), and IMAGE_FILE or IMAGE_ID (+ OS_CLOUD:
+# the image is then downloaded from Glance, so the VM boots exactly the bytes Glance holds).
+# Lab images carry no boot loader: the kernel and initrd are read out of the image (debugfs).
+set -euo pipefail
+: "${INSTANCE:?}" "${WORK_DIR:?}"
+dir="$WORK_DIR/instances/$INSTANCE"
+log() { echo "[lab-instance $(date +%T)] $INSTANCE: $*" >&2; }
+fail() { log "$*"; exit 1; }
+
+stop() {
+    if [[ -f "$dir/qemu.pid" ]]; then
+        kill "$(cat "$dir/qemu.pid")" 2>/dev/null || true
+        log "stopped"
+    fi
+    rm -rf "$dir"
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+start() {
+    local arch="${ARCH:-x86_64}" image port user_data
+    user_data=$(cat)
+    stop 2>/dev/null
+    mkdir -p "$dir"
+    image="$dir/image.qcow2"
+    if [[ -n "${IMAGE_FILE:-}" ]]; then
+        cp "$IMAGE_FILE" "$image"
+    else
+        : "${IMAGE_ID:?IMAGE_ID or IMAGE_FILE is required}" "${OS_CLOUD:?OS_CLOUD is required with IMAGE_ID}"
+        log "downloading image $IMAGE_ID from Glance ($OS_CLOUD)"
+        openstack image save --file "$image" "$IMAGE_ID"
+    fi
+
+    log "kernel and initrd from the image"
+    qemu-img convert -O raw "$image" "$dir/root.raw"
+    local kernel initrd
+    kernel=$(debugfs -R 'ls -p /boot' "$dir/root.raw" 2>/dev/null | awk -F/ '$6 ~ /^vmlinuz-/ { print $6 }' | sort -V | tail -n 1)
+    initrd=$(debugfs -R 'ls -p /boot' "$dir/root.raw" 2>/dev/null | awk -F/ '$6 ~ /^initrd.img-/ { print $6 }' | sort -V | tail -n 1)
+    [[ -n "$kernel" && -n "$initrd" ]] || fail "no /boot/vmlinuz-* and initrd.img-* in the image"
+    debugfs -R "dump /boot/$kernel $dir/vmlinuz" "$dir/root.raw" 2>/dev/null
+    debugfs -R "dump /boot/$initrd $dir/initrd" "$dir/root.raw" 2>/dev/null
+    rm -f "$dir/root.raw"
+    qemu-img create -q -f qcow2 -b "$image" -F qcow2 "$dir/disk.qcow2"
+
+    # NoCloud seed: the use case's user-data, and the lab's key through meta-data.
+    ssh-keygen -q -t ed25519 -N "" -C "osimages-lab" -f "$dir/id_ed25519"
+    printf '%s\n' "$user_data" >"$dir/user-data"
+    printf 'instance-id: %s-%s\nlocal-hostname: %s\npublic-keys:\n  - %s\n' \
+        "$INSTANCE" "$(date +%s)" "lab-vm" "$(cat "$dir/id_ed25519.pub")" >"$dir/meta-data"
+    mkfs.vfat -n CIDATA -C "$dir/seed.img" 2048 >/dev/null
+    mcopy -i "$dir/seed.img" "$dir/user-data" "$dir/meta-data" ::
+
+    port=$(free_port)
+    local qemu console machine=()
+    case "$arch" in
+        x86_64) qemu=qemu-system-x86_64 console=ttyS0 machine=(-machine q35) ;;
+        aarch64) qemu=qemu-system-aarch64 console=ttyAMA0 machine=(-machine virt -cpu cortex-a57) ;;
+        *) fail "no lab VM for $arch" ;;
+    esac
+    log "booting ($qemu, TCG), SSH on 127.0.0.1:$port, console in $dir/console.log"
+    # TCG only: /dev/kvm here cannot run stock kernels. restrict=on: the VM reaches nothing but
+    # the forwarded port.
+    "$qemu" "${machine[@]}" -accel tcg -m "${LAB_VM_MEMORY:-1024}" -smp 2 -display none \
+        -kernel "$dir/vmlinuz" -initrd "$dir/initrd" \
+        -append "root=LABEL=root rw console=$console panic=-1 net.ifnames=0" \
+        -drive "file=$dir/disk.qcow2,if=virtio" -drive "file=$dir/seed.img,if=virtio,format=raw" \
+        -nic "user,model=virtio-net-pci,restrict=on,ipv6-prefix=2001:db8:0:1::,hostfwd=tcp:127.0.0.1:$port-:22" \
+        -serial "file:$dir/console.log" -daemonize -pidfile "$dir/qemu.pid"
+
+    local deadline=$((SECONDS + ${LAB_BOOT_WAIT:-900}))
+    until ssh -q -i "$dir/id_ed25519" -p "$port" -o BatchMode=yes -o ConnectTimeout=5 \
+        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "${LAB_USER:-debian}@127.0.0.1" true 2>/dev/null; do
+        kill -0 "$(cat "$dir/qemu.pid")" 2>/dev/null || fail "the VM stopped; last console lines: $(tail -n 5 "$dir/console.log")"
+        ((SECONDS < deadline)) || fail "no SSH after ${LAB_BOOT_WAIT:-900}s; last console lines: $(tail -n 5 "$dir/console.log")"
+        sleep 5
+    done
+    log "SSH is up after ${SECONDS}s"
+    node -e 'const fs=require("fs"); console.log(JSON.stringify({host:"127.0.0.1",port:Number(process.argv[1]),privateKey:fs.readFileSync(process.argv[2],"utf8")}))' \
+        "$port" "$dir/id_ed25519"
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    *) echo "usage: lab-instance.sh start|stop" >&2; exit 2 ;;
+esac
