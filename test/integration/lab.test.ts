@@ -7,7 +7,13 @@ import * as path from "path";
 import { parseStackConfig } from "../../config";
 import { buildCommand, BuildResult, parseBuildResult } from "../../components/imageBuild";
 import { parseLabAddress } from "../../components/testInstance";
-import { parseSummary, REMOTE_SUITES, shellQuote, SUITES_DIR, suiteCommand } from "../../components/testRun";
+import {
+    parseSummary,
+    REMOTE_SUITES,
+    shellQuote,
+    SUITES_DIR,
+    suiteCommand,
+} from "../../components/testRun";
 import { userData } from "../../components/userData";
 import { loadCatalogue } from "../../distros/catalogue";
 import { stackConfig } from "../unit/harness";
