@@ -20,6 +20,8 @@ export interface ContainerImageArgs {
     publish: boolean;
     /** Directory where the build context is assembled. */
     workDir: string;
+    /** Docker platform of the rootfs, e.g. linux/amd64. */
+    platform: string;
 }
 
 /** Tags published for a promoted release. */
@@ -54,7 +56,7 @@ export class ContainerImage extends pulumi.ComponentResource {
             `${name}-image`,
             {
                 imageName: testRef,
-                build: { context: context.stdout.apply((s) => s.trim()), platform: "linux/amd64" },
+                build: { context: context.stdout.apply((s) => s.trim()), platform: args.platform },
             },
             { parent: this, customTimeouts: { create: "30m" } },
         );

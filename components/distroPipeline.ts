@@ -148,6 +148,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
                         publicRegistry: stack.registries.public,
                         publish: stage === "production",
                         workDir: args.workDir,
+                        platform: arch === "x86_64" ? "linux/amd64" : "linux/arm64",
                     },
                     { parent: this },
                 );
@@ -178,7 +179,12 @@ export class DistroPipeline extends pulumi.ComponentResource {
                     network: testing.network,
                     keyPair: testing.keyPair,
                     provider: args.providers.test,
-                    labEnvironment: { WORK_DIR: args.workDir, OS_CLOUD: stack.clouds.test.cloud },
+                    labEnvironment: {
+                        WORK_DIR: args.workDir,
+                        OS_CLOUD: stack.clouds.test.cloud,
+                        ARCH: args.arch,
+                        LAB_USER: entry.adminUser,
+                    },
                     bootTimeout: testing.bootTimeout,
                 },
                 { parent: this },
@@ -217,6 +223,14 @@ export class DistroPipeline extends pulumi.ComponentResource {
                     SHA256: build.sha256,
                     SUMMARY: summary,
                     USE_CASES: useCases.join(","),
+                    // Only when clouds.yaml carries no password; stays a secret in the state.
+                    ...(args.secrets.cloudPasswords
+                        ? {
+                              OS_PASSWORD: args.secrets.cloudPasswords.apply(
+                                  (p) => p?.production ?? "",
+                              ),
+                          }
+                        : {}),
                 },
                 triggers: [build.sha256],
             },

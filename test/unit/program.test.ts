@@ -125,6 +125,10 @@ describe("the program under mocks", () => {
             const env = vm.inputs.environment as Record<string, string>;
             assert.strictEqual(env.IMAGE_ID, "debian12-x86_64-bios-2026-11-01-image-id");
             assert.strictEqual(env.USE_CASE, "unmanaged-virtual");
+            assert.strictEqual(env.ARCH, "x86_64");
+            assert.strictEqual(env.LAB_USER, "debian");
+            const arm = byName(resources, "debian12-aarch64-uefi-2026-11-01-unmanaged-virtual-vm");
+            assert.strictEqual((arm.inputs.environment as Record<string, string>).ARCH, "aarch64");
             assert.match(String(vm.inputs.create), /scripts\/compute\/lab-instance\.sh start$/);
             assert.deepStrictEqual(vm.additionalSecretOutputs, ["stdout"]);
             const run = byName(
@@ -323,6 +327,13 @@ describe("the program under mocks", () => {
             const env = byName(resources, "rhel9-x86_64-2026-11-01-build").inputs
                 .environment as Record<string, string>;
             assert.strictEqual(env.VENDOR_IMAGE, "rhel-9.7-x86_64-kvm.qcow2");
+        });
+
+        it("hands the production password to the evidence step only as a secret", () => {
+            const evidence = byName(resources, "cs9-x86_64-bios-2026-11-01-evidence");
+            const env = evidence.inputs.environment as Record<string, unknown>;
+            assert.strictEqual(env[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270");
+            assert.strictEqual((env.value as Record<string, string>).OS_PASSWORD, "p");
         });
 
         it("satisfies the policy pack on every image", () => {
