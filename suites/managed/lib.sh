@@ -7,20 +7,9 @@
 #   OSIP_AGENT_CMD   the agent's check command, run with sh -c
 #                    (default: puppet agent --test --noop --detailed-exitcodes)
 
-say() { printf '%s\n' "$*"; }
-fail() {
-    printf 'FAIL: %s\n' "$*" >&2
-    exit 1
-}
-infra() {
-    printf 'INFRA: %s\n' "$*" >&2
-    exit 75
-}
-skip() {
-    printf '%s\n' "$*"
-    exit 77
-}
-have() { command -v "$1" >/dev/null 2>&1; }
+# say, fail, infra, skip, have: shared by every suite.
+# shellcheck source-path=SCRIPTDIR source=../common.sh
+. "$(dirname -- "$0")/../common.sh"
 
 # The Puppet packages install their commands outside the default PATH.
 PATH=$PATH:/opt/puppetlabs/bin

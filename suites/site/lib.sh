@@ -4,20 +4,9 @@
 # failure (a site service or the network is not there yet; retried by the runner), anything
 # else an image failure.
 
-say() { printf '%s\n' "$*"; }
-fail() {
-    printf 'FAIL: %s\n' "$*" >&2
-    exit 1
-}
-infra() {
-    printf 'INFRA: %s\n' "$*" >&2
-    exit 75
-}
-skip() {
-    printf '%s\n' "$*"
-    exit 77
-}
-have() { command -v "$1" >/dev/null 2>&1; }
+# say, fail, infra, skip, have: shared by every suite.
+# shellcheck source-path=SCRIPTDIR source=../common.sh
+. "$(dirname -- "$0")/../common.sh"
 
 # with_timeout SECONDS COMMAND...: runs COMMAND, killed after SECONDS when timeout(1) exists;
 # returns 124 on timeout.

@@ -3,20 +3,9 @@
 # does not run it. Exit codes: 0 pass, 77 skip (last line printed is the reason),
 # 75 infrastructure failure (retried by the runner), anything else an image failure.
 
-say() { printf '%s\n' "$*"; }
-fail() {
-    printf 'FAIL: %s\n' "$*" >&2
-    exit 1
-}
-infra() {
-    printf 'INFRA: %s\n' "$*" >&2
-    exit 75
-}
-skip() {
-    printf '%s\n' "$*"
-    exit 77
-}
-have() { command -v "$1" >/dev/null 2>&1; }
+# say, fail, infra, skip, have: shared by every suite.
+# shellcheck source-path=SCRIPTDIR source=../common.sh
+. "$(dirname -- "$0")/../common.sh"
 
 # os_field NAME: a field of os-release, unquoted ("" when absent).
 os_field() {

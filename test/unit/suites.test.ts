@@ -111,6 +111,8 @@ function realSuite(name: string, files: string[]): string {
     const dir = fs.mkdtempSync(path.join(tmp, "r-"));
     const suiteDir = path.join(dir, name);
     fs.mkdirSync(suiteDir);
+    // Every suite's lib.sh sources the shared helpers one level up, as in suites/.
+    fs.copyFileSync(path.join(SUITES, "common.sh"), path.join(dir, "common.sh"));
     for (const file of files) {
         const from = path.join(SUITES, name, file);
         fs.copyFileSync(from, path.join(suiteDir, file));
