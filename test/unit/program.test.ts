@@ -254,6 +254,53 @@ describe("the program under mocks", () => {
             );
         });
 
+        it("flips the very same image resource on promotion: before, a shared TEST image; after, production", async () => {
+            const config = stackConfig("site-example");
+            const distros = config.distros as Record<string, Record<string, unknown>>;
+            const before = await runProgram(
+                "site-example",
+                { ...config, distros: { cs9: { ...distros.cs9, promote: "2026-09-01" } } },
+                { glance: siteGlance(), secrets: SECRETS },
+            );
+            const after = await runProgram(
+                "site-example",
+                { ...config, distros: { cs9: distros.cs9 } },
+                { glance: siteGlance(), secrets: SECRETS },
+            );
+            const was = byName(before.resources, "cs9-x86_64-bios-2026-10-01-image");
+            const is = byName(after.resources, "cs9-x86_64-bios-2026-10-01-image");
+            assert.deepStrictEqual(
+                [was.inputs.name, was.inputs.visibility, was.inputs.hidden],
+                ["CS9 - x86_64 [2026-10-01] TEST", "shared", false],
+            );
+            assert.deepStrictEqual(
+                [is.inputs.name, is.inputs.visibility, is.inputs.hidden],
+                ["CS9 - x86_64", "public", false],
+            );
+            // Same parent chain and upload: an in-place update, not a new image.
+            assert.strictEqual(is.parent, was.parent);
+            assert.strictEqual(is.inputs.localFilePath, was.inputs.localFilePath);
+            const oldProduction = byName(after.resources, "cs9-x86_64-bios-2026-09-01-image");
+            assert.deepStrictEqual(
+                [
+                    byName(before.resources, "cs9-x86_64-bios-2026-09-01-image").inputs.name,
+                    oldProduction.inputs.name,
+                ],
+                ["CS9 - x86_64", "CS9 - x86_64 [2026-09-01]"],
+            );
+            // Testing stops once the release is published.
+            assert.ok(
+                before.resources.some(
+                    (r) => r.name === "cs9-x86_64-bios-2026-10-01-unmanaged-virtual-server",
+                ),
+            );
+            assert.ok(
+                !after.resources.some(
+                    (r) => r.name === "cs9-x86_64-bios-2026-10-01-unmanaged-virtual-server",
+                ),
+            );
+        });
+
         it("demotes the previous production release to a dated hidden image", () => {
             const image = byName(resources, "cs9-x86_64-bios-2026-09-01-image");
             assert.strictEqual(image.inputs.name, "CS9 - x86_64 [2026-09-01]");
