@@ -86,18 +86,27 @@ export function releasePassed(
 }
 
 /**
- * Glance lookup through the OpenStack provider's invokes (they run in preview too): list the ids
- * carrying the build key first, so "no such image" is an empty answer rather than an error.
+ * Glance lookup through the OpenStack provider's getImage invoke (it runs in preview too). Listed
+ * and hidden images are asked for separately: Glance leaves `os_hidden` images out of listings
+ * unless asked, and previous releases are hidden. "No results" means no such image; any other
+ * error (credentials, endpoint) stops the update.
  */
 export function glanceLookup(provider: openstack.Provider): ImageLookup {
     return async (key) => {
-        const filter = { properties: { osimages_build_key: key }, visibility: "all" };
-        const { ids } = await openstack.images.getImageIds(filter, { provider });
-        if (ids.length === 0) return undefined;
-        const image = await openstack.images.getImage(
-            { ...filter, mostRecent: true },
-            { provider },
-        );
-        return image.properties as Record<string, unknown>;
+        const properties = { osimages_build_key: key };
+        for (const hidden of [false, true]) {
+            try {
+                const image = await openstack.images.getImage(
+                    { properties, hidden, mostRecent: true },
+                    { provider },
+                );
+                const props = image.properties as Record<string, unknown> | undefined;
+                // The data source may skip its property filter when Glance returns a single image.
+                if (props?.osimages_build_key === key) return props;
+            } catch (e) {
+                if (!/no results/i.test(String(e))) throw e;
+            }
+        }
+        return undefined;
     };
 }

@@ -56,6 +56,8 @@ monitorProto.registerResource = function (this: unknown, req: RegisterRequest, c
 export interface RunOptions {
     /** Glance properties per build key, as the getImage invoke would return them. */
     glance?: Record<string, Record<string, string>>;
+    /** Build keys of images that are os_hidden (listed only when asked with hidden: true). */
+    hidden?: string[];
     /** Secret config values (`os-image-pipeline:` is implied). */
     secrets?: Record<string, unknown>;
     /** Collects registered resources here too, so tests can inspect a run that failed. */
@@ -67,6 +69,11 @@ export interface RunOptions {
 export interface RunResult {
     resources: Recorded[];
     outputs: Record<string, unknown>;
+}
+
+/** An invoke failure as the engine reports it: a gRPC error whose details carry the message. */
+function grpcError(message: string): Error {
+    return Object.assign(new Error(message), { details: message, code: 2 });
 }
 
 /** sha256 a fake build reports, derived from its name so tests can predict it. */
@@ -177,16 +184,30 @@ export async function runProgram(
                     token: args.token,
                     args: args.inputs as Record<string, unknown>,
                 });
-                const key =
-                    (args.inputs.properties as Record<string, string> | undefined)
-                        ?.osimages_build_key ?? "";
-                const props = opts.glance?.[key];
-                if (args.token === "openstack:images/getImageIds:getImageIds") {
-                    return { id: "ids", ids: props ? [`glance-${key}`] : [] };
-                }
                 if (args.token === "openstack:images/getImage:getImage") {
-                    // Like the real data source: an error when nothing matches.
-                    if (!props) throw new Error("Your query returned no results.");
+                    const inputs = args.inputs as {
+                        properties?: Record<string, string>;
+                        hidden?: boolean;
+                        visibility?: string;
+                    };
+                    if (
+                        inputs.visibility !== undefined &&
+                        !["public", "private", "shared", "community"].includes(inputs.visibility)
+                    ) {
+                        throw grpcError(
+                            `expected visibility to be one of [public private shared community], got ${inputs.visibility}`,
+                        );
+                    }
+                    const key = inputs.properties?.osimages_build_key ?? "";
+                    const props = opts.glance?.[key];
+                    // Like Glance: os_hidden images are listed only when asked for, and only then.
+                    const listed =
+                        props !== undefined &&
+                        (opts.hidden?.includes(key) ?? false) === (inputs.hidden === true);
+                    if (!listed)
+                        throw grpcError(
+                            "Your query returned no results. Please change your search criteria and try again.",
+                        );
                     return { id: `glance-${key}`, properties: props };
                 }
                 throw new Error(`Mock call not implemented: ${args.token}`);

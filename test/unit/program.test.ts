@@ -18,6 +18,13 @@ const SECRETS = {
     cloudPasswords: { production: "p", test: "t" },
 };
 
+/** The previous production releases: os_hidden in Glance. */
+const HIDDEN = [
+    "cs9-x86_64-bios-2026-09-01",
+    "cs9-x86_64-uefi-2026-09-01",
+    "cs9-aarch64-uefi-2026-09-01",
+];
+
 /** Glance as it stands after the tests of every cs9/alma9/rhel9 release up to October passed. */
 function siteGlance(): Record<string, Record<string, string>> {
     const glance: Record<string, Record<string, string>> = {};
@@ -231,6 +238,7 @@ describe("the program under mocks", () => {
         before(async () => {
             ({ resources } = await runProgram("site-example", stackConfig("site-example"), {
                 glance: siteGlance(),
+                hidden: HIDDEN,
                 secrets: SECRETS,
                 invokes,
             }));
@@ -399,9 +407,27 @@ describe("the program under mocks", () => {
             }
         });
 
+        it("finds the hidden previous release through a second, hidden lookup, and never asks for visibility all", () => {
+            const asked = invokes
+                .filter(
+                    (i) =>
+                        (i.args.properties as Record<string, string>).osimages_build_key ===
+                        "cs9-x86_64-bios-2026-09-01",
+                )
+                .map((i) => [i.args.hidden, i.args.visibility]);
+            assert.deepStrictEqual(asked, [
+                [false, undefined],
+                [true, undefined],
+            ]);
+            assert.strictEqual(
+                byName(resources, "cs9-x86_64-bios-2026-09-01-image").inputs.name,
+                "CS9 - x86_64 [2026-09-01]",
+            );
+        });
+
         it("reads evidence only for releases at or below each promotion pointer, through the production provider", () => {
             const keys = invokes
-                .filter((i) => i.token === "openstack:images/getImageIds:getImageIds")
+                .filter((i) => i.token === "openstack:images/getImage:getImage")
                 .map((i) => (i.args.properties as Record<string, string>).osimages_build_key);
             assert.ok(keys.includes("cs9-x86_64-bios-2026-10-01"));
             assert.ok(keys.includes("cs9-x86_64-bios-2026-09-01"));
