@@ -1,4 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { Catalogue } from "./distros/catalogue";
 import { ARCHES, formatIssues, USE_CASES } from "./distros/schema";
@@ -246,4 +249,25 @@ export function readSecrets(config: pulumi.Config): StackSecrets {
             "registryAuth",
         ),
     };
+}
+
+/** The Pulumi project name: the namespace of every config key. */
+export const PROJECT = "os-image-pipeline";
+
+/** Reads stacks/Pulumi.<stack>.yaml under `root` as the CLI hands it to the program (keys unprefixed). */
+export function readStackFile(
+    root: string,
+    stack: string,
+): { file: string; raw: Record<string, unknown> } {
+    const file = path.join("stacks", `Pulumi.${stack}.yaml`);
+    const full = path.join(root, file);
+    if (!fs.existsSync(full)) throw new Error(`${file}: no such stack file`);
+    const doc = (parseYaml(fs.readFileSync(full, "utf8")) ?? {}) as {
+        config?: Record<string, unknown>;
+    };
+    const raw: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc.config ?? {})) {
+        if (k.startsWith(`${PROJECT}:`)) raw[k.slice(PROJECT.length + 1)] = v;
+    }
+    return { file, raw };
 }

@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
-import { compareReleases, parseStackConfig, readRawConfig, readSecrets } from "./config";
+import { parseStackConfig, readRawConfig, readSecrets } from "./config";
 import { DistroPipeline } from "./components/distroPipeline";
-import { planReleases, retiredReleases, vendorSkips } from "./components/lifecycle";
+import { planReleases, releaseSet } from "./components/lifecycle";
 import {
     evidenceRequests,
     gatherEvidence,
@@ -22,30 +21,33 @@ const catalogue = loadCatalogue();
 const stack = parseStackConfig(readRawConfig(config, stackFile), stackFile, catalogue);
 validateKickstarts(kickstartsFor(Object.keys(stack.distros), catalogue));
 const secrets = readSecrets(config);
-const workDir = path.resolve(stack.builders.local?.workDir ?? ".state/work");
+// Relative, as written in the stack file: commands must not change when the checkout moves.
+const workDir = stack.builders.local?.workDir ?? ".state/work";
+
+/** Per enabled distro: what is kept, skipped and retired, on which arches. */
+const distros = Object.entries(stack.distros).map(([key, d]) => {
+    const entry = catalogue.get(key)!;
+    const releases = releaseSet(d);
+    if (d.promote !== undefined && releases.skipped.includes(d.promote)) {
+        throw new Error(
+            `${stackFile}: distros.${key}.promote: ${d.promote} is skipped (same vendor version as the release before it)`,
+        );
+    }
+    const arches = d.arches ?? entry.arches.map((a) => a.arch);
+    const kept = { ...d, releases: releases.kept };
+    return {
+        key,
+        entry,
+        d: kept,
+        arches,
+        releases,
+        requests: evidenceRequests(key, entry, kept, arches),
+    };
+});
 
 async function main() {
-    if (Object.keys(stack.distros).length === 0) return { report: {} };
+    if (distros.length === 0) return { report: {} };
     const providers = makeProviders(stack, secrets);
-    const distros = Object.entries(stack.distros).map(([key, d]) => {
-        const entry = catalogue.get(key)!;
-        const arches = d.arches ?? entry.arches.map((a) => a.arch);
-        const skipped = vendorSkips(d);
-        if (d.promote !== undefined && skipped.includes(d.promote)) {
-            throw new Error(
-                `${stackFile}: distros.${key}.promote: ${d.promote} is skipped (same vendor version as the release before it)`,
-            );
-        }
-        const kept = { ...d, releases: d.releases.filter((r) => !skipped.includes(r)) };
-        return {
-            key,
-            entry,
-            d: kept,
-            arches,
-            skipped,
-            requests: evidenceRequests(key, entry, kept, arches),
-        };
-    });
     // The evidence gate: read what earlier updates recorded, refuse before registering anything.
     const requests = distros.flatMap((x) => x.requests);
     const evidence = await gatherEvidence(requests, glanceLookup(providers.production));
@@ -56,7 +58,7 @@ async function main() {
         );
     }
     const report: Record<string, unknown> = {};
-    for (const { key, entry, d, arches, skipped, requests: reqs } of distros) {
+    for (const { key, entry, d, arches, releases, requests: reqs } of distros) {
         for (const arch of arches) {
             const plan = planReleases(d, (release) => releasePassed(reqs, evidence, arch, release));
             const pipeline = new DistroPipeline(`${key}-${arch}`, {
@@ -69,12 +71,15 @@ async function main() {
                 providers,
                 secrets,
                 workDir,
+                // One container image per distro, from the first arch the stack builds.
+                buildsContainer: arch === arches[0],
             });
             report[`${key}-${arch}`] = {
                 production: d.promote ?? null,
-                retired: retiredReleases(d).sort(compareReleases),
-                vendorSkipped: skipped,
+                retired: releases.retired,
+                vendorSkipped: releases.skipped,
                 images: pipeline.images,
+                containers: pipeline.containers,
             };
         }
     }

@@ -7,7 +7,7 @@ import { ContainerImage } from "./containerImage";
 import { Evidence, evidenceProperties } from "./evidence";
 import { GlanceImage, glanceProperties } from "./glanceImage";
 import { ImageBuild } from "./imageBuild";
-import { buildKey, imageName, ReleasePlan } from "./lifecycle";
+import { bootModesOf, buildKey, imageName, ReleasePlan } from "./lifecycle";
 import { Providers } from "./providers";
 import { TestInstance } from "./testInstance";
 import { TestRun } from "./testRun";
@@ -34,6 +34,8 @@ export interface DistroPipelineArgs {
     secrets: StackSecrets;
     /** Runner directory for container build contexts. */
     workDir: string;
+    /** Whether this arch's pipeline builds the distro's container image. */
+    buildsContainer: boolean;
 }
 
 /** What the pipeline reports per image. */
@@ -66,11 +68,13 @@ export function imageSource(entry: DistroEntry, stack: StackConfig): string {
 /** The whole monthly cycle of one distro on one arch: build, upload, test, evidence, container. */
 export class DistroPipeline extends pulumi.ComponentResource {
     public readonly images: ImageReport[] = [];
+    /** Container references per release: the internal test tag, then any published tags. */
+    public readonly containers: Record<string, pulumi.Output<string[]>> = {};
 
     constructor(name: string, args: DistroPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("osimages:pipeline:DistroPipeline", name, {}, opts);
         const { entry, arch, stack } = args;
-        const bootModes = entry.arches.find((a) => a.arch === arch)?.bootModes ?? [];
+        const bootModes = bootModesOf(entry, arch);
         for (const { release, stage } of args.plan) {
             const build = new ImageBuild(
                 `${name}-${release}`,
@@ -131,13 +135,12 @@ export class DistroPipeline extends pulumi.ComponentResource {
                     tests,
                 });
             }
-            const primaryArch = entry.arches[0].arch;
             if (
                 entry.container !== "none" &&
-                arch === primaryArch &&
+                args.buildsContainer &&
                 (stage === "test" || stage === "production")
             ) {
-                new ContainerImage(
+                const container = new ContainerImage(
                     `${name}-${release}-container`,
                     {
                         rootfs: build.rootfs.apply((r) => r ?? ""),
@@ -152,9 +155,12 @@ export class DistroPipeline extends pulumi.ComponentResource {
                     },
                     { parent: this },
                 );
+                this.containers[release] = pulumi
+                    .all([container.testImage, container.published])
+                    .apply(([test, published]) => [test, ...published]);
             }
         }
-        this.registerOutputs({ images: this.images });
+        this.registerOutputs({ images: this.images, containers: this.containers });
     }
 
     /** Boots the image per use case, runs the suites, then records the evidence on the image. */

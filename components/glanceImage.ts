@@ -101,15 +101,17 @@ export class GlanceImage extends pulumi.ComponentResource {
             { parent: this, provider: args.owner, customTimeouts: { create: "2h" } },
         );
         if (vis.visibility === "shared" && args.testProjectId) {
+            // Promotion makes the image public before Pulumi deletes these, and Glance refuses
+            // member calls on a public image: the share simply lapses with the visibility.
             const member = new openstack.images.ImageAccess(
                 `${name}-member`,
                 { imageId: image.id, memberId: args.testProjectId },
-                { parent: this, provider: args.owner },
+                { parent: this, provider: args.owner, retainOnDelete: true },
             );
             new openstack.images.ImageAccessAccept(
                 `${name}-accept`,
                 { imageId: image.id, status: "accepted" },
-                { parent: this, provider: args.tester, dependsOn: [member] },
+                { parent: this, provider: args.tester, dependsOn: [member], retainOnDelete: true },
             );
         }
         this.imageId = image.id;

@@ -43,8 +43,7 @@ export function retiredReleases(d: Pick<DistroConfig, "releases" | "keep">): str
 
 /** The firmware suffix is only needed where an arch is built for both firmwares. */
 export function variantLabel(entry: DistroEntry, arch: Arch, bootMode: BootMode): string {
-    const modes = entry.arches.find((a) => a.arch === arch)?.bootModes ?? [];
-    return modes.length > 1 && bootMode === "uefi" ? `${arch} UEFI` : arch;
+    return bootModesOf(entry, arch).length > 1 && bootMode === "uefi" ? `${arch} UEFI` : arch;
 }
 
 /** CERN-style Glance names: `CS9 - x86_64 [2026-11-01] TEST`, `CS9 - x86_64`, `CS9 - x86_64 [2026-10-01]`. */
@@ -99,4 +98,31 @@ export function vendorSkips(
     return kept.filter(
         (r, i) => i > 0 && versions[r] !== undefined && versions[r] === versions[kept[i - 1]],
     );
+}
+
+/** The releases of a distro this update deals with: kept ones to build, and the rest, explained. */
+export interface ReleaseSet {
+    /** The newest `keep` releases minus vendor skips, oldest first. */
+    kept: string[];
+    /** Kept releases skipped because their vendor version is not new. */
+    skipped: string[];
+    /** Releases beyond `keep`: their images are deleted. */
+    retired: string[];
+}
+
+/** Applies `keep` once, then vendor skips: a skipped release never brings a retired one back. */
+export function releaseSet(
+    d: Pick<DistroConfig, "releases" | "keep" | "vendorVersions">,
+): ReleaseSet {
+    const skipped = vendorSkips(d);
+    return {
+        kept: keptReleases(d).filter((r) => !skipped.includes(r)),
+        skipped,
+        retired: retiredReleases(d),
+    };
+}
+
+/** Firmwares an arch of the distro is built for (none when the catalogue has no such arch). */
+export function bootModesOf(entry: DistroEntry, arch: Arch): BootMode[] {
+    return entry.arches.find((a) => a.arch === arch)?.bootModes ?? [];
 }

@@ -2,7 +2,7 @@ import * as openstack from "@pulumi/openstack";
 import { compareReleases, DistroConfig, keptReleases } from "../config";
 import { Arch, BootMode, DistroEntry } from "../distros/schema";
 import { Evidence, evidenceFromProperties, hasPassed, refusalReason } from "./evidence";
-import { buildKey } from "./lifecycle";
+import { bootModesOf, buildKey } from "./lifecycle";
 
 /** Fetches an image's properties by build key; undefined when no image carries that key. */
 export type ImageLookup = (key: string) => Promise<Record<string, unknown> | undefined>;
@@ -27,7 +27,7 @@ export function evidenceRequests(
     const promote = d.promote;
     const releases = keptReleases(d).filter((r) => compareReleases(r, promote) <= 0);
     return arches.flatMap((arch) =>
-        (entry.arches.find((a) => a.arch === arch)?.bootModes ?? []).flatMap((bootMode) =>
+        bootModesOf(entry, arch).flatMap((bootMode) =>
             releases.map((release) => ({
                 distro,
                 arch,

@@ -93,6 +93,8 @@ export class TestInstance extends pulumi.ComponentResource {
                 `${name}-vm`,
                 {
                     create: `bash ${LAB_INSTANCE} start`,
+                    // stdout carries the VM's private key: never in the update's log.
+                    logging: "stderr",
                     delete: `bash ${LAB_INSTANCE} stop`,
                     environment: {
                         ...args.labEnvironment,
@@ -105,7 +107,11 @@ export class TestInstance extends pulumi.ComponentResource {
                     triggers: [args.imageId],
                 },
                 // The lab key is printed with the address: keep it out of the state in clear.
-                { parent: this, customTimeouts: timeouts, additionalSecretOutputs: ["stdout"] },
+                {
+                    parent: this,
+                    customTimeouts: timeouts,
+                    additionalSecretOutputs: ["stdout"],
+                },
             );
             const address = vm.stdout.apply(parseLabAddress);
             this.host = address.host;

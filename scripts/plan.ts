@@ -1,39 +1,17 @@
 // Prints what a stack would build, test and publish, from its stack file alone (no engine, no
 // cloud): the release plan per distro and arch, the Glance names and the test use cases.
 // Usage: npm run plan -- [stack]   (default: lab)
-import * as fs from "fs";
 import * as path from "path";
-import { parse as parseYaml } from "yaml";
-import { parseStackConfig, StackConfig } from "../config";
+import { parseStackConfig, readStackFile, StackConfig } from "../config";
 import { useCasesFor } from "../components/distroPipeline";
 import {
+    bootModesOf,
     imageName,
     planReleases,
-    retiredReleases,
-    vendorSkips,
+    releaseSet,
     visibility,
 } from "../components/lifecycle";
 import { Catalogue, loadCatalogue } from "../distros/catalogue";
-
-const PROJECT = "os-image-pipeline";
-
-/** Reads stacks/Pulumi.<stack>.yaml the way the CLI hands it to the program. */
-export function readStackFile(
-    root: string,
-    stack: string,
-): { file: string; raw: Record<string, unknown> } {
-    const file = path.join("stacks", `Pulumi.${stack}.yaml`);
-    const full = path.join(root, file);
-    if (!fs.existsSync(full)) throw new Error(`${file}: no such stack file`);
-    const doc = (parseYaml(fs.readFileSync(full, "utf8")) ?? {}) as {
-        config?: Record<string, unknown>;
-    };
-    const raw: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(doc.config ?? {})) {
-        if (k.startsWith(`${PROJECT}:`)) raw[k.slice(PROJECT.length + 1)] = v;
-    }
-    return { file, raw };
-}
 
 /**
  * The plan as text lines. Published stages assume the evidence gate lets them through: the real
@@ -43,12 +21,12 @@ export function planLines(stack: StackConfig, catalogue: Catalogue): string[] {
     const lines: string[] = [];
     for (const [key, d] of Object.entries(stack.distros)) {
         const entry = catalogue.get(key)!;
-        const skipped = vendorSkips(d);
-        const kept = { ...d, releases: d.releases.filter((r) => !skipped.includes(r)) };
+        const releases = releaseSet(d);
+        const kept = { ...d, releases: releases.kept };
         for (const arch of d.arches ?? entry.arches.map((a) => a.arch)) {
             lines.push(`${key} ${arch} (${entry.build.backend} build)`);
             for (const { release, stage } of planReleases(kept, () => true)) {
-                for (const mode of entry.arches.find((a) => a.arch === arch)?.bootModes ?? []) {
+                for (const mode of bootModesOf(entry, arch)) {
                     const v = visibility(stage);
                     const tests =
                         stage === "test" ? `tests: ${useCasesFor(entry, stack).join(", ")}` : "";
@@ -58,9 +36,9 @@ export function planLines(stack: StackConfig, catalogue: Catalogue): string[] {
                     );
                 }
             }
-            for (const r of retiredReleases(d))
+            for (const r of releases.retired)
                 lines.push(`  ${r.padEnd(13)} retired    (deleted from Glance)`);
-            for (const r of skipped)
+            for (const r of releases.skipped)
                 lines.push(`  ${r.padEnd(13)} skipped    (no new vendor version)`);
         }
     }

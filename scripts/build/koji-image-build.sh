@@ -11,14 +11,17 @@ mkdir -p "$out"
 cd "$out"
 rm -f ./*.qcow2 ./*.tar.xz
 
-# Koji versions and releases take no dashes: 2026-11-01.1 -> version 20261101, release 1.
+# Koji versions take no dashes, and each NVR is built once: 2026-11-01 -> 20261101-1, its
+# respins 2026-11-01.1 -> 20261101-2, 2026-11-01.2 -> 20261101-3.
 version="${RELEASE%%.*}"
 version="${version//-/}"
-release="1"
-[[ "$RELEASE" == *.* ]] && release="${RELEASE##*.}"
+release=1
+[[ "$RELEASE" == *.* ]] && release=$((${RELEASE##*.} + 1))
 
 args=(image-build "osimages-$DISTRO" "$version" "$KOJI_TARGET" "$INSTALL_TREE" "$ARCH"
     "--kickstart=$KICKSTART" "--ksversion=$KS_VERSION" "--distro=$KOJI_DISTRO" --format=qcow2 --format=docker
+    # A bare root filesystem tarball (for ADD), not an image for `docker load`.
+    --factory-parameter create_docker_metadata False
     --disk-size=10 "--release=$release" --wait --noprogress)
 [[ "${SCRATCH:-0}" == 1 ]] && args+=(--scratch)
 

@@ -33,7 +33,7 @@ esac
     return bin;
 }
 
-function runKojiBuild(scratch: boolean, behaviour: "ok" | "fail") {
+function runKojiBuild(scratch: boolean, behaviour: "ok" | "fail", release = "2026-11-01") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-koji-"));
     const koji = {
         hub: "https://koji.example.org/kojihub",
@@ -45,7 +45,7 @@ function runKojiBuild(scratch: boolean, behaviour: "ok" | "fail") {
     const cmd = buildCommand({
         entry: catalogue.get("cs9")!,
         arch: "x86_64",
-        release: "2026-11-01",
+        release,
         builders: { koji },
     });
     const result = spawnSync("sh", ["-c", cmd.create], {
@@ -86,6 +86,19 @@ describe("build scripts", () => {
         assert.match(
             result.stderr,
             /\[koji \d\d:\d\d:\d\d\] image-build osimages-cs9 20261101-1 x86_64 on cs9-image/,
+        );
+    });
+
+    it("koji-image-build.sh gives each respin its own NVR and asks for a bare rootfs tarball", () => {
+        assert.match(runKojiBuild(false, "ok").calls[0], / --release=1 /);
+        assert.match(
+            runKojiBuild(false, "ok", "2026-11-01.1").calls[0],
+            /osimages-cs9 20261101 .* --release=2 /,
+        );
+        assert.match(runKojiBuild(false, "ok", "2026-11-01.2").calls[0], / --release=3 /);
+        assert.match(
+            runKojiBuild(false, "ok").calls[0],
+            / --factory-parameter create_docker_metadata False /,
         );
     });
 

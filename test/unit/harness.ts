@@ -2,12 +2,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as mocks from "@pulumi/pulumi/runtime/mocks";
 import * as crypto from "crypto";
-import * as fs from "fs";
 import * as path from "path";
-import { parse as parseYaml } from "yaml";
+import { PROJECT, readStackFile } from "../../config";
 
 export const ROOT = path.join(__dirname, "..", "..");
-export const PROJECT = "os-image-pipeline";
 
 export interface Recorded {
     type: string;
@@ -81,13 +79,9 @@ export function fakeSha(name: string): string {
     return crypto.createHash("sha256").update(name).digest("hex");
 }
 
-/** A stack file's config, as `pulumi` would hand it to the program (JSON strings). */
+/** A stack file's config, as `pulumi` would hand it to the program. */
 export function stackConfig(stack: string): Record<string, unknown> {
-    const file = path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`);
-    const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(doc.config)) out[k.replace(`${PROJECT}:`, "")] = v;
-    return out;
+    return readStackFile(ROOT, stack).raw;
 }
 
 function computed(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {

@@ -1,8 +1,10 @@
 import * as assert from "assert";
 import {
+    bootModesOf,
     buildKey,
     imageName,
     planReleases,
+    releaseSet,
     retiredReleases,
     variantLabel,
     vendorSkips,
@@ -103,5 +105,23 @@ describe("release lifecycle", () => {
         };
         assert.deepStrictEqual(vendorSkips(d), ["2026-11-01"]);
         assert.deepStrictEqual(vendorSkips({ ...d, vendorVersions: undefined }), []);
+    });
+
+    it("applies keep once, then vendor skips: a skip never brings a retired release back", () => {
+        const d = {
+            releases: ["2026-08-01", "2026-09-01", "2026-10-01", "2026-11-01"],
+            keep: 3,
+            vendorVersions: { "2026-09-01": "9.5", "2026-10-01": "9.6", "2026-11-01": "9.6" },
+        };
+        assert.deepStrictEqual(releaseSet(d), {
+            kept: ["2026-09-01", "2026-10-01"],
+            skipped: ["2026-11-01"],
+            retired: ["2026-08-01"],
+        });
+    });
+
+    it("knows each arch's firmwares", () => {
+        assert.deepStrictEqual(bootModesOf(cs9, "x86_64"), ["bios", "uefi"]);
+        assert.deepStrictEqual(bootModesOf(catalogue.get("cc7")!, "aarch64"), []);
     });
 });

@@ -1,9 +1,9 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { parseStackConfig } from "../../config";
+import { parseStackConfig, readStackFile } from "../../config";
 import { loadCatalogue } from "../../distros/catalogue";
-import { planLines, readStackFile } from "../../scripts/plan";
+import { planLines } from "../../scripts/plan";
 
 const ROOT = path.join(__dirname, "..", "..");
 const catalogue = loadCatalogue();

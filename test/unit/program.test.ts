@@ -376,12 +376,38 @@ describe("the program under mocks", () => {
             );
         });
 
-        it("retires releases beyond keep and skips a vendor release with no new vendor version", () => {
-            assert.ok(!resources.some((r) => r.name.startsWith("rhel9-x86_64-2026-09-01")));
-            assert.ok(byName(resources, "rhel9-x86_64-2026-11-01-build"));
+        it("builds each vendor release from the vendor version it names", () => {
             const env = byName(resources, "rhel9-x86_64-2026-11-01-build").inputs
                 .environment as Record<string, string>;
             assert.strictEqual(env.VENDOR_IMAGE, "rhel-9.7-x86_64-kvm.qcow2");
+        });
+
+        it("retires releases beyond keep and skips a vendor release with no new vendor version", async () => {
+            const config = stackConfig("site-example");
+            const rhel9 = {
+                releases: ["2026-08-01", "2026-09-01", "2026-10-01", "2026-11-01"],
+                keep: 3,
+                promote: "2026-10-01",
+                vendorVersions: { "2026-09-01": "9.5", "2026-10-01": "9.6", "2026-11-01": "9.6" },
+            };
+            const run = await runProgram(
+                "site-example",
+                { ...config, distros: { rhel9 } },
+                { glance: siteGlance(), secrets: SECRETS },
+            );
+            const built = byType(run.resources, "command:local:Command")
+                .filter((r) => r.name.startsWith("rhel9-x86_64-") && r.name.endsWith("-build"))
+                .map((r) => r.name);
+            assert.deepStrictEqual(built.sort(), [
+                "rhel9-x86_64-2026-09-01-build",
+                "rhel9-x86_64-2026-10-01-build",
+            ]);
+            const report = (await unwrap(run.outputs.report as never)) as Record<
+                string,
+                { retired: string[]; vendorSkipped: string[] }
+            >;
+            assert.deepStrictEqual(report["rhel9-x86_64"].retired, ["2026-08-01"]);
+            assert.deepStrictEqual(report["rhel9-x86_64"].vendorSkipped, ["2026-11-01"]);
         });
 
         it("hands the production password to the evidence step only as a secret", () => {
