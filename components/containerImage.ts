@@ -1,7 +1,6 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { SUITES_DIR } from "./testRun";
 
 export interface ContainerImageArgs {
     /** Root filesystem tarball of the build. */
@@ -63,8 +62,8 @@ export class ContainerImage extends pulumi.ComponentResource {
         const test = new command.local.Command(
             `${name}-test`,
             {
-                create: `docker run --rm --network none -v "$SUITES:/osimages-suites:ro" "$IMAGE" bash /osimages-suites/runtests.sh /osimages-suites/container`,
-                environment: { SUITES: SUITES_DIR, IMAGE: image.imageName },
+                create: `docker run --rm --network none -v "$PWD/suites:/osimages-suites:ro" "$IMAGE" bash /osimages-suites/runtests.sh /osimages-suites/container`,
+                environment: { IMAGE: image.imageName },
                 triggers: [image.repoDigest],
             },
             { parent: this, customTimeouts: { create: "20m" } },

@@ -1,19 +1,19 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
-import { DistroConfig, StackConfig, StackSecrets } from "../config";
+import { CloudConfig, DistroConfig, StackConfig, StackSecrets } from "../config";
 import { Arch, BootMode, DistroEntry, UseCase } from "../distros/schema";
 import { ContainerImage } from "./containerImage";
-import { Evidence, evidenceProperties } from "./evidence";
+import { Evidence, restatedEvidence } from "./evidence";
 import { GlanceImage, glanceProperties } from "./glanceImage";
 import { ImageBuild } from "./imageBuild";
 import { bootModesOf, buildKey, imageName, ReleasePlan } from "./lifecycle";
 import { Providers } from "./providers";
 import { TestInstance } from "./testInstance";
-import { TestRun } from "./testRun";
+import { suitesDigest, TestRun } from "./testRun";
 import { userData } from "./userData";
 
-const RECORD_EVIDENCE = path.join(__dirname, "..", "scripts", "record-evidence.sh");
+// Relative to the project directory, where Pulumi runs commands: moving the checkout changes nothing.
+const RECORD_EVIDENCE = "scripts/record-evidence.sh";
 
 export interface DistroPipelineArgs {
     /** Catalogue entry. */
@@ -51,6 +51,22 @@ export interface ImageReport {
 /** Use cases run for a distro at a site: those both the catalogue and the stack enable. */
 export function useCasesFor(entry: DistroEntry, stack: StackConfig): UseCase[] {
     return stack.testing.useCases.filter((u) => entry.useCases.includes(u));
+}
+
+/**
+ * Environment for the `openstack` CLI steps: the same cloud, project and region as the provider
+ * of that phase, and the password only when one is configured (it stays a secret in the state).
+ */
+export function cliEnvironment(
+    cloud: CloudConfig,
+    password?: pulumi.Output<string | undefined>,
+): Record<string, pulumi.Input<string>> {
+    return {
+        OS_CLOUD: cloud.cloud,
+        OS_PROJECT_NAME: cloud.project,
+        ...(cloud.region ? { OS_REGION_NAME: cloud.region } : {}),
+        ...(password ? { OS_PASSWORD: password.apply((p) => p ?? "") } : {}),
+    };
 }
 
 /** Where the bytes come from, for `image_source`. */
@@ -111,13 +127,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
                             osimages_sha256: sha256,
                             // Published images restate the evidence they were published on, so
                             // the policy pack can check it and the next update shows no drift.
-                            ...(published && evidence
-                                ? evidenceProperties({
-                                      sha256: evidence.testedSha256 ?? "",
-                                      summary: evidence.summary ?? "",
-                                      useCases: (evidence.useCases ?? "").split(","),
-                                  })
-                                : {}),
+                            ...(published && evidence ? restatedEvidence(evidence) : {}),
                         })),
                         testProjectId: stack.clouds.test.projectId,
                         owner: args.providers.production,
@@ -173,6 +183,27 @@ export class DistroPipeline extends pulumi.ComponentResource {
         const { entry, stack } = args;
         const testing = stack.testing;
         const useCases = useCasesFor(entry, stack);
+        const cli = cliEnvironment(
+            stack.clouds.production,
+            args.secrets.cloudPasswords?.apply((p) => p?.production),
+        );
+        // Whenever the tests of this image (re)start, what passed before stops counting: a
+        // failing re-run must not leave an old "passed" on the image.
+        const reset = new command.local.Command(
+            `${key}-evidence-reset`,
+            {
+                create: `bash ${RECORD_EVIDENCE} pending`,
+                environment: { ...cli, IMAGE_ID: image.imageId, SHA256: build.sha256 },
+                triggers: [
+                    image.imageId,
+                    build.sha256,
+                    suitesDigest(),
+                    JSON.stringify(testing.siteEnvironment),
+                    useCases.join(","),
+                ],
+            },
+            { parent: this, customTimeouts: { create: "10m" } },
+        );
         const runs = useCases.map((useCase) => {
             const instance = new TestInstance(
                 `${key}-${useCase}`,
@@ -186,14 +217,18 @@ export class DistroPipeline extends pulumi.ComponentResource {
                     keyPair: testing.keyPair,
                     provider: args.providers.test,
                     labEnvironment: {
+                        ...cliEnvironment(
+                            stack.clouds.test,
+                            args.secrets.cloudPasswords?.apply((p) => p?.test),
+                        ),
                         WORK_DIR: args.workDir,
-                        OS_CLOUD: stack.clouds.test.cloud,
                         ARCH: args.arch,
                         LAB_USER: entry.adminUser,
                     },
                     bootTimeout: testing.bootTimeout,
                 },
-                { parent: this },
+                // After the share to the test project exists, and after the evidence reset.
+                { parent: this, dependsOn: [image, reset] },
             );
             const privateKey = instance.privateKey ?? args.secrets.sshPrivateKey;
             if (!privateKey)
@@ -222,23 +257,16 @@ export class DistroPipeline extends pulumi.ComponentResource {
         new command.local.Command(
             `${key}-evidence`,
             {
-                create: `bash ${RECORD_EVIDENCE}`,
+                create: `bash ${RECORD_EVIDENCE} passed`,
                 environment: {
-                    OS_CLOUD: stack.clouds.production.cloud,
+                    ...cli,
                     IMAGE_ID: image.imageId,
                     SHA256: build.sha256,
                     SUMMARY: summary,
                     USE_CASES: useCases.join(","),
-                    // Only when clouds.yaml carries no password; stays a secret in the state.
-                    ...(args.secrets.cloudPasswords
-                        ? {
-                              OS_PASSWORD: args.secrets.cloudPasswords.apply(
-                                  (p) => p?.production ?? "",
-                              ),
-                          }
-                        : {}),
                 },
-                triggers: [build.sha256],
+                // Recorded again after every reset, i.e. after every re-run of the tests.
+                triggers: [reset.id],
             },
             { parent: this, dependsOn: runs.map((r) => r.run), customTimeouts: { create: "10m" } },
         );

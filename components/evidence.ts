@@ -8,12 +8,17 @@ export const EVIDENCE_PROPERTIES = {
     testedSha256: "osimages_tested_sha256",
     summary: "osimages_test_summary",
     useCases: "osimages_tested_use_cases",
+    testedAt: "osimages_tested_at",
 } as const;
 
-export type EvidenceResult = "passed" | "failed" | "missing";
+/**
+ * `pending`: tests started (or restarted) and have not all passed, which includes a failed last
+ * run. `missing`: the image, or any evidence on it, does not exist.
+ */
+export type EvidenceResult = "passed" | "pending" | "missing";
 
 export interface Evidence {
-    /** Outcome recorded on the image; `missing` when the image or the property does not exist. */
+    /** Outcome recorded on the image. */
     result: EvidenceResult;
     /** Whether the image exists in Glance at all. */
     imageFound: boolean;
@@ -21,10 +26,12 @@ export interface Evidence {
     sha256?: string;
     /** sha256 of the artefact the tests ran on. */
     testedSha256?: string;
-    /** Runner summary line, e.g. `42 passed, 0 failed (0 image, 0 infra), 3 skipped`. */
+    /** Per use case runner summaries, e.g. `unmanaged-virtual: 42 passed, 0 failed (...)`. */
     summary?: string;
-    /** Use cases that ran. */
+    /** Use cases that ran, comma-separated. */
     useCases?: string;
+    /** When the evidence was written (UTC, ISO 8601). */
+    testedAt?: string;
 }
 
 /** Reads the evidence out of an image's properties (undefined: no such image). */
@@ -33,7 +40,7 @@ export function evidenceFromProperties(props: Record<string, unknown> | undefine
     const str = (k: string): string | undefined =>
         typeof props[k] === "string" ? (props[k] as string) : undefined;
     const raw = str(EVIDENCE_PROPERTIES.result);
-    const result: EvidenceResult = raw === "passed" || raw === "failed" ? raw : "missing";
+    const result: EvidenceResult = raw === "passed" || raw === "pending" ? raw : "missing";
     return {
         result,
         imageFound: true,
@@ -41,6 +48,7 @@ export function evidenceFromProperties(props: Record<string, unknown> | undefine
         testedSha256: str(EVIDENCE_PROPERTIES.testedSha256),
         summary: str(EVIDENCE_PROPERTIES.summary),
         useCases: str(EVIDENCE_PROPERTIES.useCases),
+        testedAt: str(EVIDENCE_PROPERTIES.testedAt),
     };
 }
 
@@ -55,22 +63,23 @@ export function refusalReason(e: Evidence): string | undefined {
         return "it was never built and uploaded (no Glance image carries its build key)";
     if (e.result === "missing")
         return "it has no test evidence yet (run the `up` that tests it first)";
-    if (e.result === "failed") return `its tests failed (${e.summary ?? "no summary recorded"})`;
+    if (e.result === "pending")
+        return `its tests have not passed (pending since ${e.testedAt ?? "an unknown time"}: still running, or failed in that update)`;
     if (!hasPassed(e))
         return "its evidence is for other bytes (the image was rebuilt after its tests)";
     return undefined;
 }
 
-/** The properties the evidence step writes on a tested image. */
-export function evidenceProperties(e: {
-    sha256: string;
-    summary: string;
-    useCases: string[];
-}): Record<string, string> {
-    return {
-        [EVIDENCE_PROPERTIES.result]: "passed",
-        [EVIDENCE_PROPERTIES.testedSha256]: e.sha256,
+/** The evidence properties a published image restates, exactly as the evidence step wrote them. */
+export function restatedEvidence(e: Evidence): Record<string, string> {
+    const restated: Record<string, string | undefined> = {
+        [EVIDENCE_PROPERTIES.result]: e.result,
+        [EVIDENCE_PROPERTIES.testedSha256]: e.testedSha256,
         [EVIDENCE_PROPERTIES.summary]: e.summary,
-        [EVIDENCE_PROPERTIES.useCases]: e.useCases.join(","),
+        [EVIDENCE_PROPERTIES.useCases]: e.useCases,
+        [EVIDENCE_PROPERTIES.testedAt]: e.testedAt,
     };
+    return Object.fromEntries(
+        Object.entries(restated).filter((kv): kv is [string, string] => kv[1] !== undefined),
+    );
 }

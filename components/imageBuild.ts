@@ -2,10 +2,12 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { StackConfig } from "../config";
-import { DISTROS_DIR } from "../distros/catalogue";
 import { Arch, DistroEntry } from "../distros/schema";
 
-const SCRIPTS_DIR = path.join(__dirname, "..", "scripts", "build");
+// Paths relative to the project directory, where Pulumi runs commands: a checkout elsewhere
+// must not look like changed build inputs.
+const SCRIPTS_DIR = "scripts/build";
+const DISTROS = "distros";
 
 export interface ImageBuildArgs {
     /** Catalogue entry of the distro. */
@@ -48,13 +50,13 @@ export function buildCommand(args: Omit<ImageBuildArgs, "frozen" | "timeout">): 
             const koji = builders.koji;
             if (!koji) throw new Error(`${entry.key}: builders.koji is not configured`);
             return {
-                create: `bash ${path.join(SCRIPTS_DIR, "koji-image-build.sh")}`,
+                create: `bash ${path.posix.join(SCRIPTS_DIR, "koji-image-build.sh")}`,
                 environment: {
                     ...common,
                     KOJI_PROFILE: koji.profile,
                     KOJI_TARGET: koji.targets[entry.key] ?? "",
                     INSTALL_TREE: koji.installTrees[entry.key] ?? "",
-                    KICKSTART: path.join(DISTROS_DIR, "kickstarts", entry.build.kickstart),
+                    KICKSTART: path.posix.join(DISTROS, "kickstarts", entry.build.kickstart),
                     // Koji re-parses the kickstart: with the syntax it was validated against.
                     KS_VERSION: entry.build.ksVersion,
                     SCRATCH: koji.scratch ? "1" : "0",
@@ -72,12 +74,12 @@ export function buildCommand(args: Omit<ImageBuildArgs, "frozen" | "timeout">): 
                 .replace("{arch}", arch)
                 .replace("{version}", args.vendorVersion);
             return {
-                create: `bash ${path.join(SCRIPTS_DIR, "vendor-image.sh")}`,
+                create: `bash ${path.posix.join(SCRIPTS_DIR, "vendor-image.sh")}`,
                 environment: {
                     ...common,
                     VENDOR_URL: vendor.url,
                     VENDOR_IMAGE: image,
-                    CUSTOMIZE: path.join(DISTROS_DIR, "customize", entry.build.customize),
+                    CUSTOMIZE: path.posix.join(DISTROS, "customize", entry.build.customize),
                 },
             };
         }
@@ -85,11 +87,11 @@ export function buildCommand(args: Omit<ImageBuildArgs, "frozen" | "timeout">): 
             const local = builders.local;
             if (!local) throw new Error(`${entry.key}: builders.local is not configured`);
             return {
-                create: `bash ${path.join(SCRIPTS_DIR, "local-debian.sh")}`,
+                create: `bash ${path.posix.join(SCRIPTS_DIR, "local-debian.sh")}`,
                 environment: {
                     ...common,
                     SUITE: entry.build.suite,
-                    WORK_DIR: path.resolve(local.workDir),
+                    WORK_DIR: local.workDir,
                 },
             };
         }

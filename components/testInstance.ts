@@ -1,10 +1,10 @@
 import * as command from "@pulumi/command";
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
 import { UseCase } from "../distros/schema";
 
-const LAB_INSTANCE = path.join(__dirname, "..", "scripts", "compute", "lab-instance.sh");
+// Relative to the project directory, where Pulumi runs commands.
+const LAB_INSTANCE = "scripts/compute/lab-instance.sh";
 
 export interface TestInstanceArgs {
     /** `nova` boots a Nova server (Ironic flavor for physical use cases); `lab` a qemu VM on the runner. */
@@ -84,7 +84,12 @@ export class TestInstance extends pulumi.ComponentResource {
                     userData: args.userData,
                     metadata: { osimages_use_case: args.useCase },
                 },
-                { parent: this, provider: args.provider, customTimeouts: timeouts },
+                {
+                    parent: this,
+                    provider: args.provider,
+                    customTimeouts: timeouts,
+                    dependsOn: opts?.dependsOn,
+                },
             );
             this.host = server.accessIpV4;
             this.port = pulumi.output(22);
@@ -109,6 +114,8 @@ export class TestInstance extends pulumi.ComponentResource {
                 // The lab key is printed with the address: keep it out of the state in clear.
                 {
                     parent: this,
+                    // A component's dependsOn does not reach its children: hand it down.
+                    dependsOn: opts?.dependsOn,
                     customTimeouts: timeouts,
                     additionalSecretOutputs: ["stdout"],
                 },

@@ -1,11 +1,42 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as path from "path";
 import { UseCase } from "../distros/schema";
 
 export const SUITES_DIR = path.join(__dirname, "..", "suites");
-/** Where the suites are copied on the machine under test. */
+/** Where the suites are unpacked on the machine under test. */
 export const REMOTE_SUITES = "/tmp/osimages-suites";
+
+let archive: string | undefined;
+
+/**
+ * The suites as a base64 tar.gz, handed to the run on stdin: a tarball keeps the executable bits
+ * the runner relies on, and it is byte-stable (sorted, no times or owners), so the runs re-run
+ * only when a suite really changed. `dir` is for tests; the program always ships suites/.
+ */
+export function suitesArchive(dir = SUITES_DIR): string {
+    const pack = () =>
+        execFileSync(
+            "sh",
+            [
+                "-c",
+                'tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$1" -cf - . | gzip -n | base64 -w0',
+                "sh",
+                dir,
+            ],
+            { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
+        );
+    if (dir !== SUITES_DIR) return pack();
+    archive ??= pack();
+    return archive;
+}
+
+/** Short digest of the suites, to tell when tests must run again. */
+export function suitesDigest(): string {
+    return crypto.createHash("sha256").update(suitesArchive()).digest("hex").slice(0, 16);
+}
 
 export interface TestRunArgs {
     /** Address of the machine under test. */
@@ -35,7 +66,10 @@ export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The remote command: run the suites, print the JUnit report, exit with the runner's code. */
+/**
+ * The remote command: unpack the suites from stdin, run the use case's suites, print the JUnit
+ * report, exit with the runner's code.
+ */
 export function suiteCommand(useCase: UseCase, siteEnvironment: Record<string, string>): string {
     const env = Object.entries(siteEnvironment)
         .sort(([a], [b]) => a.localeCompare(b))
@@ -43,6 +77,7 @@ export function suiteCommand(useCase: UseCase, siteEnvironment: Record<string, s
     const suites = suitesFor(useCase).map((s) => `${REMOTE_SUITES}/${s}`);
     const junit = "/tmp/osimages-junit.xml";
     return [
+        `rm -rf ${REMOTE_SUITES} && mkdir -p ${REMOTE_SUITES} && base64 -d | tar -xzf - -C ${REMOTE_SUITES} || exit 2`,
         `sudo env OSIP_USE_CASE=${useCase} ${env.join(" ")} bash ${REMOTE_SUITES}/runtests.sh --junit ${junit} ${suites.join(" ")}`,
         "rc=$?",
         `echo '--- junit'; cat ${junit}`,
@@ -58,8 +93,6 @@ export function parseSummary(stdout: string): string {
 
 /** Runs a use case's suites on a test machine over SSH; a failed suite fails the update. */
 export class TestRun extends pulumi.ComponentResource {
-    /** Runner output: one `[+] ...` line per test, the summary, then the JUnit report. */
-    public readonly report: pulumi.Output<string>;
     /** The runner's summary line. */
     public readonly summary: pulumi.Output<string>;
 
@@ -79,22 +112,16 @@ export class TestRun extends pulumi.ComponentResource {
             { connection, create: "cloud-init status --wait >/dev/null 2>&1 || true; echo booted" },
             { parent: this, customTimeouts: { create: args.bootTimeout } },
         );
-        const copy = new command.remote.CopyToRemote(
-            `${name}-suites`,
-            {
-                connection,
-                source: new pulumi.asset.FileArchive(SUITES_DIR),
-                remotePath: REMOTE_SUITES,
-            },
-            { parent: this, dependsOn: [boot] },
-        );
         const run = new command.remote.Command(
             `${name}-run`,
-            { connection, create: suiteCommand(args.useCase, args.siteEnvironment) },
-            { parent: this, dependsOn: [copy], customTimeouts: { create: args.suiteTimeout } },
+            {
+                connection,
+                create: suiteCommand(args.useCase, args.siteEnvironment),
+                stdin: suitesArchive(),
+            },
+            { parent: this, dependsOn: [boot], customTimeouts: { create: args.suiteTimeout } },
         );
-        this.report = run.stdout;
         this.summary = run.stdout.apply(parseSummary);
-        this.registerOutputs({ report: this.report, summary: this.summary });
+        this.registerOutputs({ summary: this.summary });
     }
 }

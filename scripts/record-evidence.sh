@@ -1,17 +1,43 @@
 #!/usr/bin/env bash
 # Writes a tested image's evidence on the image itself (Glance properties), where the promoting
-# `up` reads it back before it changes anything. Runs only after every suite of the image passed.
+# `up` reads it back before it changes anything.
+#   record-evidence.sh pending   before the tests of an image (re)start: whatever passed before
+#                                no longer counts until these tests pass
+#   record-evidence.sh passed    after every use case of the image passed
 set -euo pipefail
-: "${IMAGE_ID:?IMAGE_ID is required}" "${SHA256:?SHA256 is required}" "${SUMMARY:?SUMMARY is required}"
-: "${USE_CASES:?USE_CASES is required}" "${OS_CLOUD:?OS_CLOUD is required}"
+mode="${1:-}"
+: "${IMAGE_ID:?IMAGE_ID is required}" "${SHA256:?SHA256 is required}" "${OS_CLOUD:?OS_CLOUD is required}"
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
-echo "[evidence $(date +%T)] image $IMAGE_ID passed: $SUMMARY" >&2
-# Glance property values are limited to 255 characters.
-openstack image set \
-    --property osimages_test_result=passed \
-    --property "osimages_tested_sha256=$SHA256" \
-    --property "osimages_test_summary=${SUMMARY:0:255}" \
-    --property "osimages_tested_use_cases=$USE_CASES" \
-    --property "osimages_tested_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-    "$IMAGE_ID"
-echo "passed"
+case "$mode" in
+    pending)
+        echo "[evidence $(date +%T)] image $IMAGE_ID: tests starting, evidence pending" >&2
+        openstack image set \
+            --property osimages_test_result=pending \
+            --property "osimages_tested_sha256=$SHA256" \
+            --property "osimages_tested_at=$now" \
+            "$IMAGE_ID"
+        ;;
+    passed)
+        : "${SUMMARY:?SUMMARY is required}" "${USE_CASES:?USE_CASES is required}"
+        # A run that ran nothing proves nothing (e.g. suites copied without their modes).
+        if [[ "$SUMMARY" =~ (^|; )[a-z-]+:\ (0\ passed|no\ summary) ]]; then
+            echo "[evidence $(date +%T)] image $IMAGE_ID: refusing to record a run without passed tests: $SUMMARY" >&2
+            exit 1
+        fi
+        echo "[evidence $(date +%T)] image $IMAGE_ID passed: $SUMMARY" >&2
+        # Glance property values are limited to 255 characters.
+        openstack image set \
+            --property osimages_test_result=passed \
+            --property "osimages_tested_sha256=$SHA256" \
+            --property "osimages_test_summary=${SUMMARY:0:255}" \
+            --property "osimages_tested_use_cases=$USE_CASES" \
+            --property "osimages_tested_at=$now" \
+            "$IMAGE_ID"
+        ;;
+    *)
+        echo "usage: record-evidence.sh pending|passed" >&2
+        exit 2
+        ;;
+esac
+echo "$mode"

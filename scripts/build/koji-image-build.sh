@@ -2,9 +2,13 @@
 # Builds one cloud image with Koji image-build (qcow2 + docker rootfs) and downloads it.
 # Last line of stdout: {"artefact": ..., "sha256": ..., "rootfs": ...} (parsed by ImageBuild).
 set -euo pipefail
+# shellcheck source=scripts/build/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${DISTRO:?}" "${ARCH:?}" "${RELEASE:?}" "${KOJI_PROFILE:?}" "${KOJI_TARGET:?}"
 : "${INSTALL_TREE:?}" "${KICKSTART:?}" "${KS_VERSION:?}" "${KOJI_DISTRO:?}"
 log() { echo "[koji $(date +%T)] $*" >&2; }
+# Given relative to the project directory; the build runs elsewhere.
+KICKSTART=$(realpath "$KICKSTART")
 
 out="${OUTPUT_DIR:-${OSIP_CACHE:-$HOME/.cache/os-image-pipeline}/builds}/$DISTRO/$ARCH/$RELEASE"
 mkdir -p "$out"
@@ -40,6 +44,4 @@ qcow2=$(find . -maxdepth 1 -name '*.qcow2' | sort | head -n 1)
 rootfs=$(find . -maxdepth 1 -name '*.tar.xz' | sort | head -n 1)
 [[ -n "$qcow2" ]] || { log "task $task produced no qcow2"; exit 1; }
 
-sha256=$(sha256sum "$qcow2" | cut -d' ' -f1)
-log "artefact $out/${qcow2#./} sha256 $sha256"
-printf '{"artefact":"%s","sha256":"%s","rootfs":"%s"}\n' "$out/${qcow2#./}" "$sha256" "${rootfs:+$out/${rootfs#./}}"
+report_artefact "$out/${qcow2#./}" "${rootfs:+$out/${rootfs#./}}"

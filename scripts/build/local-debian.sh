@@ -7,9 +7,12 @@
 # Last line of stdout: {"artefact": ..., "sha256": ..., "rootfs": ...}.
 # The debootstrap result is cached per suite, arch and package list: rebuilds take seconds.
 set -euo pipefail
+# shellcheck source=scripts/build/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${DISTRO:?}" "${ARCH:?}" "${RELEASE:?}" "${SUITE:?}" "${WORK_DIR:?}"
 log() { echo "[local-build $(date +%T)] $*" >&2; }
 fail() { log "$*"; exit 1; }
+WORK_DIR=$(realpath -m "$WORK_DIR")
 
 [[ $(id -u) -eq 0 ]] || fail "debootstrap needs root"
 case "$ARCH" in
@@ -73,6 +76,4 @@ qemu-img convert -O qcow2 "$out/disk.raw" "$artefact.part"
 mv "$artefact.part" "$artefact"
 rm -rf "$out/disk.raw" "$root"
 
-sha256=$(sha256sum "$artefact" | cut -d' ' -f1)
-log "artefact $artefact sha256 $sha256"
-printf '{"artefact":"%s","sha256":"%s","rootfs":"%s"}\n' "$artefact" "$sha256" "$out/rootfs.tar"
+report_artefact "$artefact" "$out/rootfs.tar"

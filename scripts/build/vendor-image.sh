@@ -4,9 +4,13 @@
 # VENDOR_TOKEN (optional, secret) is sent as a bearer token through a curl config file, never on
 # the command line, so it shows neither in `ps` nor in logs.
 set -euo pipefail
+# shellcheck source=scripts/build/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${DISTRO:?}" "${ARCH:?}" "${RELEASE:?}" "${VENDOR_URL:?}" "${VENDOR_IMAGE:?}" "${CUSTOMIZE:?}"
 log() { echo "[vendor $(date +%T)] $*" >&2; }
 fail() { log "$*"; exit 1; }
+# Given relative to the project directory; the download runs elsewhere.
+CUSTOMIZE=$(realpath "$CUSTOMIZE")
 
 out="${OUTPUT_DIR:-${OSIP_CACHE:-$HOME/.cache/os-image-pipeline}/builds}/$DISTRO/$ARCH/$RELEASE"
 mkdir -p "$out"
@@ -47,6 +51,4 @@ LIBGUESTFS_BACKEND="${LIBGUESTFS_BACKEND:-direct}" \
     virt-customize --format qcow2 -a "$artefact.part" --no-network --run "$CUSTOMIZE" >&2
 mv "$artefact.part" "$artefact"
 
-sha256=$(sha256sum "$artefact" | cut -d' ' -f1)
-log "artefact $out/$artefact sha256 $sha256"
-printf '{"artefact":"%s","sha256":"%s"}\n' "$out/$artefact" "$sha256"
+report_artefact "$out/$artefact"

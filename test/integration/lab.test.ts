@@ -9,10 +9,10 @@ import { buildCommand, BuildResult, parseBuildResult } from "../../components/im
 import { parseLabAddress } from "../../components/testInstance";
 import {
     parseSummary,
-    REMOTE_SUITES,
     shellQuote,
     SUITES_DIR,
     suiteCommand,
+    suitesArchive,
 } from "../../components/testRun";
 import { userData } from "../../components/userData";
 import { loadCatalogue } from "../../distros/catalogue";
@@ -108,14 +108,11 @@ describe("lab: the local builder, a qemu VM and the real suites (the lab stack's
 
     it("passes TestRun's suite command for the use case with the lab's site facts", async () => {
         assert.ok(vm, "needs the VM");
-        const copy = await sh(
-            `tar -C ${SUITES_DIR} -cf - . | ${ssh} 'rm -rf ${REMOTE_SUITES} && mkdir -p ${REMOTE_SUITES} && tar -C ${REMOTE_SUITES} -xf -'`,
-            {},
-        );
-        assert.strictEqual(copy.code, 0, copy.stderr);
+        // Exactly what TestRun's remote command gets: the command, and the suites on stdin.
         const run = await sh(
             `${ssh} ${shellQuote(suiteCommand("unmanaged-virtual", lab.testing.siteEnvironment))}`,
             {},
+            suitesArchive(),
         );
         assert.strictEqual(run.code, 0, `${run.stdout}\n${run.stderr}`);
         assert.match(
@@ -128,16 +125,21 @@ describe("lab: the local builder, a qemu VM and the real suites (the lab stack's
 
     it("fails the run on a broken image, naming the test, and classifies it as an image failure", async () => {
         assert.ok(vm, "needs the VM");
-        await sh(
-            `${ssh} 'printf "#!/bin/sh\\necho no such feature; exit 3\\n" > ${REMOTE_SUITES}/upstream/9_feature && chmod +x ${REMOTE_SUITES}/upstream/9_feature'`,
-            {},
+        const broken = path.join(work, "suites");
+        fs.cpSync(SUITES_DIR, broken, { recursive: true });
+        fs.writeFileSync(
+            path.join(broken, "upstream", "9_feature"),
+            "#!/bin/sh\necho no such feature\nexit 3\n",
+            { mode: 0o755 },
         );
         const run = await sh(
             `${ssh} ${shellQuote(suiteCommand("unmanaged-virtual", lab.testing.siteEnvironment))}`,
             {},
+            suitesArchive(broken),
         );
         assert.strictEqual(run.code, 1);
         assert.match(run.stdout, /\[\+\] upstream\/9_feature \.\.\. FAIL \(image\)/);
+        assert.match(run.stderr, /upstream\/9_feature: no such feature/);
         assert.match(parseSummary(run.stdout), /1 failed \(1 image, 0 infra\)/);
     });
 

@@ -74,7 +74,10 @@ describe("build scripts", () => {
         assert.match(calls[1], /^-p site download-task --noprogress --arch=x86_64 4242$/);
         const built = parseBuildResult(result.stdout);
         const out = path.join(dir, "out", "cs9", "x86_64", "2026-11-01");
-        assert.strictEqual(built.artefact, path.join(out, "osimages-cs9-20261101-1.x86_64.qcow2"));
+        assert.strictEqual(
+            built.artefact,
+            path.join(out, `osimages-cs9-20261101-1.x86_64-${built.sha256.slice(0, 12)}.qcow2`),
+        );
         assert.strictEqual(
             built.sha256,
             crypto.createHash("sha256").update("qcow2 bytes").digest("hex"),
@@ -115,16 +118,8 @@ describe("build scripts", () => {
         assert.strictEqual(result.stdout, "");
     });
 
-    it("record-evidence.sh refuses to run without the image and the summary", () => {
-        const result = spawnSync("bash", [path.join(ROOT, "scripts", "record-evidence.sh")], {
-            encoding: "utf8",
-            env: { PATH: process.env.PATH },
-        });
-        assert.notStrictEqual(result.status, 0);
-        assert.match(result.stderr, /IMAGE_ID is required/);
-    });
-
-    it("record-evidence.sh writes the evidence properties on the image", () => {
+    /** Runs record-evidence.sh with a stand-in `openstack` that records its arguments. */
+    function recordEvidence(mode: string, extra: Record<string, string>) {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-ev-"));
         fs.mkdirSync(path.join(dir, "bin"));
         fs.writeFileSync(
@@ -136,20 +131,68 @@ describe("build scripts", () => {
             PATH: `${dir}/bin:${process.env.PATH}`,
             IMAGE_ID: "img-1",
             SHA256: "ab",
-            SUMMARY: "unmanaged-virtual: 9 passed",
-            USE_CASES: "unmanaged-virtual",
             OS_CLOUD: "prod",
+            ...extra,
         };
-        const result = spawnSync("bash", [path.join(ROOT, "scripts", "record-evidence.sh")], {
+        const result = spawnSync("bash", [path.join(ROOT, "scripts", "record-evidence.sh"), mode], {
             encoding: "utf8",
             env,
         });
-        assert.strictEqual(result.status, 0, result.stderr);
-        const call = fs.readFileSync(path.join(dir, "call"), "utf8").trim();
-        assert.match(
-            call,
-            /^prod image set --property osimages_test_result=passed --property osimages_tested_sha256=ab --property osimages_test_summary=unmanaged-virtual: 9 passed --property osimages_tested_use_cases=unmanaged-virtual --property osimages_tested_at=\S+Z img-1$/,
+        const callFile = path.join(dir, "call");
+        return {
+            result,
+            call: fs.existsSync(callFile) ? fs.readFileSync(callFile, "utf8").trim() : undefined,
+        };
+    }
+
+    it("record-evidence.sh refuses to run without the image, and without a mode", () => {
+        const result = spawnSync(
+            "bash",
+            [path.join(ROOT, "scripts", "record-evidence.sh"), "passed"],
+            { encoding: "utf8", env: { PATH: process.env.PATH } },
         );
+        assert.notStrictEqual(result.status, 0);
+        assert.match(result.stderr, /IMAGE_ID is required/);
+        const { result: noMode, call } = recordEvidence("", {});
+        assert.strictEqual(noMode.status, 2);
+        assert.match(noMode.stderr, /usage: record-evidence\.sh pending\|passed/);
+        assert.strictEqual(call, undefined);
+    });
+
+    it("record-evidence.sh pending voids earlier evidence before the tests start", () => {
+        const { result, call } = recordEvidence("pending", {});
+        assert.strictEqual(result.status, 0, result.stderr);
+        assert.match(
+            call!,
+            /^prod image set --property osimages_test_result=pending --property osimages_tested_sha256=ab --property osimages_tested_at=\S+Z img-1$/,
+        );
+    });
+
+    it("record-evidence.sh passed writes the evidence properties on the image", () => {
+        const { result, call } = recordEvidence("passed", {
+            SUMMARY: "unmanaged-virtual: 9 passed, 0 failed",
+            USE_CASES: "unmanaged-virtual",
+        });
+        assert.strictEqual(result.status, 0, result.stderr);
+        assert.match(
+            call!,
+            /^prod image set --property osimages_test_result=passed --property osimages_tested_sha256=ab --property osimages_test_summary=unmanaged-virtual: 9 passed, 0 failed --property osimages_tested_use_cases=unmanaged-virtual --property osimages_tested_at=\S+Z img-1$/,
+        );
+    });
+
+    it("record-evidence.sh refuses to record a use case that ran nothing", () => {
+        for (const summary of [
+            "unmanaged-virtual: 9 passed; managed-virtual: 0 passed, 0 failed (0 image, 0 infra), 0 skipped",
+            "unmanaged-virtual: no summary",
+        ]) {
+            const { result, call } = recordEvidence("passed", {
+                SUMMARY: summary,
+                USE_CASES: "unmanaged-virtual,managed-virtual",
+            });
+            assert.strictEqual(result.status, 1, summary);
+            assert.match(result.stderr, /refusing to record a run without passed tests/);
+            assert.strictEqual(call, undefined);
+        }
     });
 });
 
@@ -214,6 +257,11 @@ describe("vendor image script", () => {
         assert.strictEqual(r.code, 0, r.stderr);
         const built = parseBuildResult(r.stdout);
         assert.strictEqual(fs.readFileSync(built.artefact, "utf8"), `${BYTES} customised`);
+        // Named after its bytes: a rebuild is a new file, so Glance gets a new upload.
+        assert.ok(
+            built.artefact.endsWith(`rhel9-x86_64-2026-11-01-${built.sha256.slice(0, 12)}.qcow2`),
+            built.artefact,
+        );
         assert.strictEqual(
             built.sha256,
             crypto.createHash("sha256").update(`${BYTES} customised`).digest("hex"),

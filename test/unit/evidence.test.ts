@@ -1,9 +1,9 @@
 import * as assert from "assert";
 import {
     evidenceFromProperties,
-    evidenceProperties,
     hasPassed,
     refusalReason,
+    restatedEvidence,
 } from "../../components/evidence";
 import {
     evidenceRequests,
@@ -18,22 +18,24 @@ const cs9 = loadCatalogue().get("cs9")!;
 const d = { releases: ["2026-09-01", "2026-10-01", "2026-11-01"], keep: 3, promote: "2026-10-01" };
 
 describe("evidence and the promotion gate", () => {
-    it("reads passed evidence back from the properties the evidence step writes", () => {
-        const props = {
-            osimages_sha256: "a".repeat(64),
-            ...evidenceProperties({
-                sha256: "a".repeat(64),
-                summary: "9 passed",
-                useCases: ["unmanaged-virtual"],
-            }),
-        };
+    it("reads passed evidence back, and restates exactly the evidence keys the step wrote", () => {
+        const props = passedImage("cs9", "x86_64", "bios", "2026-10-01");
         const e = evidenceFromProperties(props);
         assert.strictEqual(e.result, "passed");
         assert.ok(hasPassed(e));
         assert.strictEqual(refusalReason(e), undefined);
+        const restated = restatedEvidence(e);
+        assert.deepStrictEqual(Object.keys(restated).sort(), [
+            "osimages_test_result",
+            "osimages_test_summary",
+            "osimages_tested_at",
+            "osimages_tested_sha256",
+            "osimages_tested_use_cases",
+        ]);
+        for (const [k, v] of Object.entries(restated)) assert.strictEqual(v, props[k], k);
     });
 
-    it("tells never built, not tested, failed and rebuilt apart", () => {
+    it("tells never built, not tested, pending (running or failed) and rebuilt apart", () => {
         assert.match(refusalReason(evidenceFromProperties(undefined))!, /never built and uploaded/);
         assert.match(
             refusalReason(evidenceFromProperties({ osimages_sha256: "a" }))!,
@@ -42,11 +44,11 @@ describe("evidence and the promotion gate", () => {
         assert.match(
             refusalReason(
                 evidenceFromProperties({
-                    osimages_test_result: "failed",
-                    osimages_test_summary: "1 failed",
+                    osimages_test_result: "pending",
+                    osimages_tested_at: "2026-11-02T10:00:00Z",
                 }),
             )!,
-            /tests failed \(1 failed\)/,
+            /its tests have not passed \(pending since 2026-11-02T10:00:00Z: still running, or failed in that update\)/,
         );
         assert.match(
             refusalReason(

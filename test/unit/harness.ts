@@ -260,5 +260,6 @@ export function passedImage(
         osimages_tested_sha256: sha,
         osimages_test_summary: "9 passed, 0 failed (0 image, 0 infra), 1 skipped",
         osimages_tested_use_cases: "unmanaged-virtual,managed-virtual",
+        osimages_tested_at: "2026-10-03T08:00:00Z",
     };
 }

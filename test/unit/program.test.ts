@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import { execFileSync } from "child_process";
+import { suitesArchive, suitesDigest } from "../../components/testRun";
 import { missingProperties, productionNamedTest, publicWithoutEvidence } from "../../policy/rules";
 import {
     byName,
@@ -77,8 +79,8 @@ describe("the program under mocks", () => {
                 "command:local:Command debian12-x86_64-bios-2026-11-01-unmanaged-virtual-vm",
                 "osimages:test:TestRun debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test",
                 "command:remote:Command debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-boot",
-                "command:remote:CopyToRemote debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-suites",
                 "command:remote:Command debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-run",
+                "command:local:Command debian12-x86_64-bios-2026-11-01-evidence-reset",
                 "command:local:Command debian12-x86_64-bios-2026-11-01-evidence",
                 "osimages:container:ContainerImage debian12-x86_64-2026-11-01-container",
                 "command:local:Command debian12-x86_64-2026-11-01-container-context",
@@ -154,23 +156,27 @@ describe("the program under mocks", () => {
             assert.match(String(run.inputs.create), /SITE_DNS='none'/);
         });
 
-        it("orders boot, copy, run and evidence, and records evidence only after the run", () => {
-            const urn = (name: string) => resources.find((r) => r.name === name)!;
-            const copy = urn("debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-suites");
-            const run = urn("debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-run");
-            const evidence = urn("debian12-x86_64-bios-2026-11-01-evidence");
-            assert.ok(
-                copy.dependencies.some((d) => d.endsWith("-test-boot")),
-                copy.dependencies.join(),
+        it("orders share, evidence reset, machine, boot, run, then evidence", () => {
+            const find = (name: string) =>
+                byName(resources, `debian12-x86_64-bios-2026-11-01-${name}`);
+            const dependsOn = (r: Recorded, suffix: string) =>
+                assert.ok(
+                    r.dependencies.some((d) => d.endsWith(suffix)),
+                    `${r.name} after ${suffix}: ${r.dependencies.join()}`,
+                );
+            // The machine boots only once the test project can see the image and old evidence is void.
+            dependsOn(find("unmanaged-virtual-vm"), "debian12-x86_64-bios-2026-11-01-accept");
+            dependsOn(
+                find("unmanaged-virtual-vm"),
+                "debian12-x86_64-bios-2026-11-01-evidence-reset",
             );
-            assert.ok(
-                run.dependencies.some((d) => d.endsWith("-test-suites")),
-                run.dependencies.join(),
-            );
-            assert.ok(
-                evidence.dependencies.some((d) => d.endsWith("unmanaged-virtual-test-run")),
-                evidence.dependencies.join(),
-            );
+            dependsOn(find("unmanaged-virtual-test-run"), "-test-boot");
+            dependsOn(find("evidence"), "unmanaged-virtual-test-run");
+            const reset = find("evidence-reset");
+            assert.strictEqual(reset.inputs.create, "bash scripts/record-evidence.sh pending");
+            const evidence = find("evidence");
+            assert.strictEqual(evidence.inputs.create, "bash scripts/record-evidence.sh passed");
+            assert.deepStrictEqual(evidence.inputs.triggers, [reset.name + "-id"]);
             const env = evidence.inputs.environment as Record<string, string>;
             assert.strictEqual(env.SHA256, fakeSha("debian12-x86_64-2026-11-01-build"));
             assert.strictEqual(
@@ -178,6 +184,38 @@ describe("the program under mocks", () => {
                 "unmanaged-virtual: 9 passed, 0 failed (0 image, 0 infra), 1 skipped",
             );
             assert.strictEqual(env.OS_CLOUD, "lab-prod");
+            assert.strictEqual(env.OS_PROJECT_NAME, "images");
+        });
+
+        it("re-arms the evidence whenever the tests would run again (image, suites, site facts, use cases)", () => {
+            const triggers = byName(resources, "debian12-x86_64-bios-2026-11-01-evidence-reset")
+                .inputs.triggers as string[];
+            assert.deepStrictEqual(triggers, [
+                "debian12-x86_64-bios-2026-11-01-image-id",
+                fakeSha("debian12-x86_64-2026-11-01-build"),
+                suitesDigest(),
+                JSON.stringify({ SITE_DNS: "none", SITE_NTP_SERVER: "none" }),
+                "unmanaged-virtual",
+            ]);
+        });
+
+        it("hands the suites to the run as a mode-keeping, byte-stable archive on stdin", () => {
+            const run = byName(
+                resources,
+                "debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-run",
+            );
+            assert.strictEqual(run.inputs.stdin, suitesArchive());
+            const listing = execFileSync("sh", ["-c", "base64 -d | tar -tvzf -"], {
+                input: suitesArchive(),
+                encoding: "utf8",
+            });
+            assert.match(listing, /^-rwxr-xr-x 0\/0 .* \.\/runtests\.sh$/m);
+            assert.match(listing, /^-rwxr-xr-x 0\/0 .* \.\/upstream\/0_kernel_running$/m);
+            assert.match(listing, /^-rw-r--r-- 0\/0 .* \.\/upstream\/lib\.sh$/m);
+            assert.match(
+                String(run.inputs.create),
+                /^rm -rf \/tmp\/osimages-suites && mkdir -p \/tmp\/osimages-suites && base64 -d \| tar -xzf - -C \/tmp\/osimages-suites/,
+            );
         });
 
         it("puts a timeout on every command (never runOutput)", () => {
@@ -484,8 +522,8 @@ describe("the program under mocks", () => {
             delete glance["cs9-aarch64-uefi-2026-10-01"];
             glance["alma9-x86_64-bios-2026-10-01"] = {
                 ...glance["alma9-x86_64-bios-2026-10-01"],
-                osimages_test_result: "failed",
-                osimages_test_summary: "8 passed, 1 failed (1 image, 0 infra), 0 skipped",
+                osimages_test_result: "pending",
+                osimages_tested_at: "2026-11-02T10:00:00Z",
             };
             const recorded: Recorded[] = [];
             await assert.rejects(
@@ -505,7 +543,7 @@ describe("the program under mocks", () => {
                     );
                     assert.match(
                         e.message,
-                        /cannot promote alma9 x86_64 \(bios\) release 2026-10-01: its tests failed \(8 passed, 1 failed/,
+                        /cannot promote alma9 x86_64 \(bios\) release 2026-10-01: its tests have not passed \(pending since 2026-11-02T10:00:00Z/,
                     );
                     return true;
                 },

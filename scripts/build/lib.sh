@@ -1,0 +1,14 @@
+# shellcheck shell=bash
+# Shared by the build scripts (sourced).
+
+# report_artefact QCOW2 [ROOTFS]: names the artefact after its sha256, so a rebuild is a new file
+# (Glance re-uploads it, and its tests run again), then prints the result line ImageBuild parses:
+# {"artefact": ..., "sha256": ..., "rootfs": ...}.
+report_artefact() {
+    local qcow2="$1" rootfs="${2:-}" sha256 final
+    sha256=$(sha256sum "$qcow2" | cut -d' ' -f1)
+    final="${qcow2%.qcow2}-${sha256:0:12}.qcow2"
+    [[ "$qcow2" == "$final" ]] || mv -f "$qcow2" "$final"
+    echo "[build $(date +%T)] artefact $final sha256 $sha256" >&2
+    printf '{"artefact":"%s","sha256":"%s","rootfs":"%s"}\n' "$final" "$sha256" "$rootfs"
+}
