@@ -4,7 +4,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { Catalogue } from "./distros/catalogue";
-import { ARCHES, formatIssues, USE_CASES } from "./distros/schema";
+import { ARCHES, DistroEntry, formatIssues, UseCase, USE_CASES } from "./distros/schema";
 
 /** A monthly build id: the date of the build, optionally a respin suffix (`2026-11-01.1`). */
 export const RELEASE_ID = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(\.\d+)?$/;
@@ -163,6 +163,11 @@ export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
                 `${at}.promote: ${d.promote} is not one of the kept releases (${kept.join(", ")})`,
             );
         }
+        if (useCasesFor(entry, cfg).length === 0) {
+            problems.push(
+                `${at}: none of its use cases (${entry.useCases.join(", ")}) is in testing.useCases`,
+            );
+        }
         const build = entry.build;
         if (build.backend === "koji") {
             const koji = cfg.builders.koji;
@@ -235,8 +240,8 @@ export interface StackSecrets {
     cloudPasswords?: pulumi.Output<{ test?: string; production?: string }>;
     /** Private key matching `testing.keyPair`, for the SSH of the test runs. */
     sshPrivateKey?: pulumi.Output<string>;
-    /** Registry credentials, `user:password` per registry. */
-    registryAuth?: pulumi.Output<{ internal?: string; public?: string }>;
+    /** Bearer token of the vendor image downloads (RHEL subscription). */
+    vendorToken?: pulumi.Output<string>;
 }
 
 export function readSecrets(config: pulumi.Config): StackSecrets {
@@ -245,10 +250,13 @@ export function readSecrets(config: pulumi.Config): StackSecrets {
             "cloudPasswords",
         ),
         sshPrivateKey: config.getSecret("sshPrivateKey"),
-        registryAuth: config.getSecretObject<{ internal?: string; public?: string }>(
-            "registryAuth",
-        ),
+        vendorToken: config.getSecret("vendorToken"),
     };
+}
+
+/** Use cases run for a distro at a site: those both the catalogue and the stack enable. */
+export function useCasesFor(entry: DistroEntry, stack: Pick<StackConfig, "testing">): UseCase[] {
+    return stack.testing.useCases.filter((u) => entry.useCases.includes(u));
 }
 
 /** The Pulumi project name: the namespace of every config key. */

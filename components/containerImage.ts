@@ -68,13 +68,24 @@ export class ContainerImage extends pulumi.ComponentResource {
             },
             { parent: this, customTimeouts: { create: "20m" } },
         );
-        const published = args.publish
+        // Promotion may run on another runner than the build: pull the tested image by digest
+        // into the local daemon before tagging it.
+        const pulled = args.publish
+            ? new docker.RemoteImage(
+                  `${name}-pull`,
+                  { name: image.repoDigest, keepLocally: true },
+                  { parent: this, dependsOn: [test] },
+              )
+            : undefined;
+        const published = pulled
             ? publicTags(args.major, args.release).map((tag) => {
-                  const target = `${args.publicRegistry}/${args.repository}:${tag}`;
                   const tagged = new docker.Tag(
                       `${name}-tag-${tag}`,
-                      { sourceImage: image.imageName, targetImage: target },
-                      { parent: this, dependsOn: [test] },
+                      {
+                          sourceImage: pulled.repoDigest,
+                          targetImage: `${args.publicRegistry}/${args.repository}:${tag}`,
+                      },
+                      { parent: this },
                   );
                   return new docker.RegistryImage(
                       `${name}-push-${tag}`,

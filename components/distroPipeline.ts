@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { CloudConfig, DistroConfig, StackConfig, StackSecrets } from "../config";
-import { Arch, BootMode, DistroEntry, UseCase } from "../distros/schema";
+import { CloudConfig, DistroConfig, StackConfig, StackSecrets, useCasesFor } from "../config";
+import { Arch, BootMode, DistroEntry } from "../distros/schema";
 import { ContainerImage } from "./containerImage";
 import { Evidence, restatedEvidence } from "./evidence";
 import { GlanceImage, glanceProperties } from "./glanceImage";
@@ -46,11 +46,6 @@ export interface ImageReport {
     name: pulumi.Output<string>;
     imageId: pulumi.Output<string>;
     tests: Record<string, pulumi.Output<string>>;
-}
-
-/** Use cases run for a distro at a site: those both the catalogue and the stack enable. */
-export function useCasesFor(entry: DistroEntry, stack: StackConfig): UseCase[] {
-    return stack.testing.useCases.filter((u) => entry.useCases.includes(u));
 }
 
 /**
@@ -100,6 +95,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
                     release,
                     builders: stack.builders,
                     vendorVersion: args.distro.vendorVersions?.[release],
+                    vendorToken: args.secrets.vendorToken,
                     frozen: stage !== "test",
                 },
                 { parent: this },
@@ -211,7 +207,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
                     backend: testing.backend,
                     imageId: image.imageId,
                     useCase,
-                    userData: userData(useCase, undefined, testing.agent),
+                    userData: userData(useCase, testing.agent),
                     flavors: testing.flavors,
                     network: testing.network,
                     keyPair: testing.keyPair,

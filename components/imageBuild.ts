@@ -22,9 +22,12 @@ export interface ImageBuildArgs {
     vendorVersion?: string;
     /** Once a release left the test stage its bytes are frozen: changed build inputs do not rebuild it. */
     frozen: boolean;
-    /** Maximum build time, a Pulumi duration. */
-    timeout?: string;
+    /** Vendor subscription token (secret), sent by the vendor download only. */
+    vendorToken?: pulumi.Output<string>;
 }
+
+/** A Koji image build waits for the whole install; three hours covers the slowest arch. */
+const BUILD_TIMEOUT = "3h";
 
 /** What the build command prints as its last line. */
 export interface BuildResult {
@@ -42,7 +45,7 @@ export interface BuildCommand {
 }
 
 /** Chooses the backend's script and its environment; throws naming the missing builder setting. */
-export function buildCommand(args: Omit<ImageBuildArgs, "frozen" | "timeout">): BuildCommand {
+export function buildCommand(args: Omit<ImageBuildArgs, "frozen" | "vendorToken">): BuildCommand {
     const { entry, arch, release, builders } = args;
     const common = { DISTRO: entry.key, ARCH: arch, RELEASE: release };
     switch (entry.build.backend) {
@@ -136,10 +139,19 @@ export class ImageBuild extends pulumi.ComponentResource {
         const cmd = buildCommand(args);
         const build = new command.local.Command(
             `${name}-build`,
-            { create: cmd.create, environment: cmd.environment, logging: "stderr" },
+            {
+                create: cmd.create,
+                environment: {
+                    ...cmd.environment,
+                    ...(args.vendorToken && args.entry.build.backend === "vendor"
+                        ? { VENDOR_TOKEN: args.vendorToken }
+                        : {}),
+                },
+                logging: "stderr",
+            },
             {
                 parent: this,
-                customTimeouts: { create: args.timeout ?? "3h", update: args.timeout ?? "3h" },
+                customTimeouts: { create: BUILD_TIMEOUT, update: BUILD_TIMEOUT },
                 ignoreChanges: args.frozen ? ["create", "environment"] : [],
             },
         );

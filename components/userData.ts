@@ -16,11 +16,7 @@ export const BOOTSTRAP_MARKER = "/var/lib/osimages/bootstrap-done";
  * cloud-init user-data of a use case. Unmanaged: only the test user's key. Managed: install and
  * run the configuration-management agent once, then leave the marker the managed suites check.
  */
-export function userData(
-    useCase: UseCase,
-    sshPublicKey: string | undefined,
-    agent?: AgentSettings,
-): string {
+export function userData(useCase: UseCase, agent?: AgentSettings): string {
     const doc: Record<string, unknown> = {
         ssh_pwauth: false,
         disable_root: false,
@@ -29,7 +25,6 @@ export function userData(
             { path: "/etc/osimages-use-case", content: `${useCase}\n`, permissions: "0644" },
         ],
     };
-    if (sshPublicKey) doc.ssh_authorized_keys = [sshPublicKey];
     if (useCase.startsWith("managed-")) {
         if (!agent)
             throw new Error(`use case ${useCase} needs testing.agent (server and environment)`);

@@ -2,8 +2,7 @@
 // cloud): the release plan per distro and arch, the Glance names and the test use cases.
 // Usage: npm run plan -- [stack]   (default: lab)
 import * as path from "path";
-import { parseStackConfig, readStackFile, StackConfig } from "../config";
-import { useCasesFor } from "../components/distroPipeline";
+import { parseStackConfig, readStackFile, StackConfig, useCasesFor } from "../config";
 import {
     bootModesOf,
     imageName,

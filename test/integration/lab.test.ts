@@ -94,7 +94,7 @@ describe("lab: the local builder, a qemu VM and the real suites (the lab stack's
         const r = await sh(
             `bash ${LAB_INSTANCE} start`,
             { ...vmEnv, IMAGE_FILE: built.artefact },
-            userData("unmanaged-virtual", undefined),
+            userData("unmanaged-virtual"),
         );
         assert.strictEqual(r.code, 0, r.stderr);
         vm = parseLabAddress(r.stdout);

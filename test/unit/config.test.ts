@@ -178,6 +178,15 @@ describe("stack config", () => {
         assert.ok(problems.includes("testing.network: required by the nova backend"));
     });
 
+    it("refuses a distro none of whose use cases the site runs", () => {
+        const raw = lab();
+        (raw.testing as Record<string, unknown>).useCases = ["unmanaged-physical"];
+        assert.throws(
+            () => parseStackConfig(raw, FILE, catalogue),
+            /distros\.debian12: none of its use cases \(unmanaged-virtual, managed-virtual\) is in testing\.useCases/,
+        );
+    });
+
     it("requires the agent for managed use cases", () => {
         const raw = lab();
         (raw.testing as Record<string, unknown>).useCases = ["managed-virtual"];

@@ -121,6 +121,8 @@ function computed(args: pulumi.runtime.MockResourceArgs): Record<string, unknown
                 imageName: inputs.imageName,
                 repoDigest: `${String(inputs.imageName)}@sha256:${fakeSha(args.name)}`,
             };
+        case "docker:index/remoteImage:RemoteImage":
+            return { repoDigest: inputs.name, imageId: `sha256:${fakeSha(args.name)}` };
         case "docker:index/tag:Tag":
             return { targetImage: inputs.targetImage };
         default:

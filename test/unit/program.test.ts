@@ -16,6 +16,7 @@ import {
 /** Pulumi's marker of a secret value on the wire. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRETS = {
+    vendorToken: "VENDOR-TOKEN",
     sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nTEST\n",
     cloudPasswords: { production: "p", test: "t" },
 };
@@ -89,10 +90,8 @@ describe("the program under mocks", () => {
             ];
             for (const e of expected) assert.ok(names.includes(e), `missing ${e}`);
             assert.ok(names.some((n) => n.endsWith("debian12-x86_64-uefi-2026-11-01-image")));
-            // aarch64: UEFI only, and no second container image.
-            assert.ok(byName(resources, "debian12-aarch64-uefi-2026-11-01-image"));
-            assert.ok(!resources.some((r) => r.name === "debian12-aarch64-bios-2026-11-01-image"));
-            assert.ok(!resources.some((r) => r.name === "debian12-aarch64-2026-11-01-container"));
+            // The lab stack builds x86_64 only (stacks/Pulumi.lab.yaml arches).
+            assert.ok(!resources.some((r) => r.name.startsWith("debian12-aarch64")));
         });
 
         it("uploads the built artefact as a shared TEST image with all properties", () => {
@@ -136,8 +135,6 @@ describe("the program under mocks", () => {
             assert.strictEqual(env.USE_CASE, "unmanaged-virtual");
             assert.strictEqual(env.ARCH, "x86_64");
             assert.strictEqual(env.LAB_USER, "debian");
-            const arm = byName(resources, "debian12-aarch64-uefi-2026-11-01-unmanaged-virtual-vm");
-            assert.strictEqual((arm.inputs.environment as Record<string, string>).ARCH, "aarch64");
             assert.match(String(vm.inputs.create), /scripts\/compute\/lab-instance\.sh start$/);
             assert.deepStrictEqual(vm.additionalSecretOutputs, ["stdout"]);
             const run = byName(
@@ -365,6 +362,13 @@ describe("the program under mocks", () => {
             );
         });
 
+        it("builds aarch64 for UEFI only, and the container image from the first arch only", () => {
+            assert.ok(byName(resources, "cs9-aarch64-uefi-2026-11-01-image"));
+            assert.ok(!resources.some((r) => r.name === "cs9-aarch64-bios-2026-11-01-image"));
+            assert.ok(byName(resources, "cs9-x86_64-2026-11-01-container"));
+            assert.ok(!resources.some((r) => r.name === "cs9-aarch64-2026-11-01-container"));
+        });
+
         it("tests only the release in test, on every use case, physical ones on the bare-metal flavor", () => {
             const servers = byType(resources, "openstack:compute/instance:Instance").filter((r) =>
                 r.name.startsWith("cs9-x86_64-bios"),
@@ -403,21 +407,45 @@ describe("the program under mocks", () => {
                 "registry.example.org/linux/cs9:9",
                 "registry.example.org/linux/cs9:latest",
             ]);
-            for (const t of tags)
+            // Pulled by digest only after the container test passed, then tagged from that digest.
+            const pull = byName(resources, "cs9-x86_64-2026-10-01-container-pull");
+            assert.ok(
+                pull.dependencies.some((d) => d.endsWith("cs9-x86_64-2026-10-01-container-test")),
+                pull.dependencies.join(),
+            );
+            assert.match(
+                String(pull.inputs.name),
+                /^registry\.internal\.example\.org\/linux\/test\/cs9:2026-10-01-test@sha256:[0-9a-f]{64}$/,
+            );
+            for (const t of tags) {
+                assert.strictEqual(t.inputs.sourceImage, pull.inputs.name, t.name);
                 assert.ok(
-                    t.dependencies.some((d) => d.endsWith("cs9-x86_64-2026-10-01-container-test")),
+                    t.dependencies.some((d) => d.endsWith("cs9-x86_64-2026-10-01-container-pull")),
                     t.name,
                 );
+            }
             assert.strictEqual(
                 byName(resources, "cs9-x86_64-2026-11-01-container-image").inputs.imageName,
                 "registry.internal.example.org/linux/test/cs9:2026-11-01-test",
             );
         });
 
-        it("builds each vendor release from the vendor version it names", () => {
-            const env = byName(resources, "rhel9-x86_64-2026-11-01-build").inputs
+        it("gives the vendor token to vendor downloads only, as a secret", () => {
+            const rhel = byName(resources, "rhel9-x86_64-2026-11-01-build").inputs
+                .environment as Record<string, unknown>;
+            assert.strictEqual(rhel[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270");
+            assert.strictEqual((rhel.value as Record<string, string>).VENDOR_TOKEN, "VENDOR-TOKEN");
+            const koji = byName(resources, "cs9-x86_64-2026-11-01-build").inputs
                 .environment as Record<string, string>;
-            assert.strictEqual(env.VENDOR_IMAGE, "rhel-9.7-x86_64-kvm.qcow2");
+            assert.strictEqual(koji.VENDOR_TOKEN, undefined);
+            assert.strictEqual(koji.KOJI_TARGET, "cs9-image-build");
+        });
+
+        it("builds each vendor release from the vendor version it names", () => {
+            const env = byName(resources, "rhel9-x86_64-2026-11-01-build").inputs.environment as {
+                value: Record<string, string>;
+            };
+            assert.strictEqual(env.value.VENDOR_IMAGE, "rhel-9.7-x86_64-kvm.qcow2");
         });
 
         it("retires releases beyond keep and skips a vendor release with no new vendor version", async () => {

@@ -152,7 +152,7 @@ describe("component helpers", () => {
     describe("user-data", () => {
         it("bootstraps the agent only for managed use cases", () => {
             const managed = parseYaml(
-                userData("managed-virtual", "ssh-ed25519 AAA", {
+                userData("managed-virtual", {
                     server: "puppet.example.org",
                     environment: "production",
                 }).replace("#cloud-config\n", ""),
@@ -163,13 +163,13 @@ describe("component helpers", () => {
                 /--server puppet\.example\.org --environment production/,
             );
             assert.match(JSON.stringify(managed.runcmd), new RegExp(BOOTSTRAP_MARKER));
-            const plain = parseYaml(userData("unmanaged-physical", undefined));
+            const plain = parseYaml(userData("unmanaged-physical"));
             assert.strictEqual(plain.runcmd, undefined);
-            assert.match(userData("unmanaged-virtual", undefined), /^#cloud-config\n/);
+            assert.match(userData("unmanaged-virtual"), /^#cloud-config\n/);
         });
 
         it("refuses a managed use case without agent settings", () => {
-            assert.throws(() => userData("managed-physical", undefined), /needs testing\.agent/);
+            assert.throws(() => userData("managed-physical"), /needs testing\.agent/);
         });
     });
 
