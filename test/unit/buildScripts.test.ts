@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { execFile, spawnSync } from "child_process";
+import { execFile, execFileSync, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
@@ -301,5 +301,19 @@ describe("vendor image script", () => {
         const r = await run();
         assert.notStrictEqual(r.code, 0);
         assert.match(r.stderr, /the vendor's SHA256SUMS lists no rhel-9\.7-x86_64-kvm\.qcow2/);
+    });
+});
+
+describe("shell scripts", () => {
+    it("are shellcheck-clean: build, compute, evidence, toolchain, lab entry point and CI", () => {
+        const files = execFileSync("sh", ["-c", "ls scripts/*.sh scripts/*/*.sh .ci/run"], {
+            cwd: ROOT,
+            encoding: "utf8",
+        })
+            .trim()
+            .split("\n");
+        assert.ok(files.length >= 10, files.join());
+        const result = spawnSync("shellcheck", ["-x", ...files], { cwd: ROOT, encoding: "utf8" });
+        assert.strictEqual(result.status, 0, result.stdout);
     });
 });
