@@ -74,7 +74,9 @@ describe("real engine: this project through the Pulumi CLI and Node.js language 
         project.writeStack("it", emptyLab());
     });
 
-    it("never downloads a plugin: a missing provider plugin is named, offline", () => {
+    it("never downloads a plugin: a missing provider plugin is named, offline", function () {
+        // Only meaningful while the openstack plugin is missing (it cannot be built here).
+        if (project.hasPlugin("openstack", "3.15.2")) this.skip();
         project.writeStack("it", {
             ...emptyLab(),
             distros: { debian12: { releases: ["2026-11-01"] } },

@@ -97,6 +97,13 @@ export class EngineProject {
         };
     }
 
+    /** Whether a provider plugin of that exact version is installed in the toolchain's PULUMI_HOME. */
+    hasPlugin(name: string, version: string): boolean {
+        return fs.existsSync(
+            path.join(this.env.PULUMI_HOME!, "plugins", `resource-${name}-v${version}`),
+        );
+    }
+
     /** The stack's state as `pulumi stack export` prints it. */
     resources(stack: string): { type: string; urn: string }[] {
         const r = this.pulumi("stack", "export", "--stack", stack);

@@ -146,7 +146,7 @@ function clearProgramModules(): void {
 async function settle(resources: Recorded[]): Promise<void> {
     let last = -1;
     let stable = 0;
-    while (stable < 5) {
+    while (stable < 10) {
         await new Promise((r) => setTimeout(r, 5));
         stable = resources.length === last ? stable + 1 : 0;
         last = resources.length;
