@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `npm run lab`: the lab stack on this machine. Builds (or reuses) the Pulumi toolchain, checks
-# the stack and prints its plan, then runs `pulumi up` on a file:// backend under .state/.
-# Stops with exit 3, naming them, when provider plugins are missing: the Go module proxy this
-# machine reaches refuses every provider module (docs/toolchain.md).
+# `npm run lab`: the lab stack on this machine. Builds (or reuses) the Pulumi toolchain, installs
+# the lab's Debian packages, checks the stack and prints its plan, then runs `pulumi up` on a
+# file:// backend under .state/. When provider plugins are missing (the Go module proxy this
+# machine reaches refuses every provider module, docs/toolchain.md), it names them, runs the lab
+# stack's own steps without the engine (scripts/lab-steps.ts: build, boot, suites), and exits 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { echo "[lab $(date +%T)] $*" >&2; }
@@ -12,13 +13,25 @@ bash scripts/toolchain/build.sh
 # shellcheck source=/dev/null
 source scripts/toolchain/env.sh
 
+packages=(debootstrap qemu-utils qemu-system-x86 mtools dosfstools e2fsprogs openssh-client python3)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]} > 0)); then
+    [[ $(id -u) -eq 0 ]] || { log "as root, install: ${missing[*]}"; exit 1; }
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
 log "stack config and plan (stacks/Pulumi.lab.yaml)"
 npx ts-node scripts/plan.ts lab
 
-if ! missing=$(bash scripts/toolchain/missing-plugins.sh); then
-    log "cannot run the lab stack: these provider plugins are not installed:"
-    printf '  %s\n' "$missing" >&2
+if ! plugins=$(bash scripts/toolchain/missing-plugins.sh); then
+    log "cannot run the lab stack through Pulumi: these provider plugins are not installed:"
+    while read -r plugin; do echo "  $plugin" >&2; done <<<"$plugins"
     log "build them elsewhere and install each with: pulumi plugin install resource <name> <version> --file <binary>"
+    log "running the lab stack's own steps without the engine instead (build, boot, suites)"
+    npx ts-node scripts/lab-steps.ts lab
     exit 3
 fi
 

@@ -72,14 +72,17 @@ start() {
         -nic "user,model=virtio-net-pci,restrict=on,ipv6-prefix=2001:db8:0:1::,hostfwd=tcp:127.0.0.1:$port-:22" \
         -serial "file:$dir/console.log" -daemonize -pidfile "$dir/qemu.pid"
 
+    # Ready once cloud-init finished: it regenerates the host keys and restarts sshd on the way,
+    # so an early "SSH works" can be followed by refused connections.
     local deadline=$((SECONDS + ${LAB_BOOT_WAIT:-900}))
     until ssh -q -i "$dir/id_ed25519" -p "$port" -o BatchMode=yes -o ConnectTimeout=5 \
-        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "${LAB_USER:-debian}@127.0.0.1" true 2>/dev/null; do
+        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "${LAB_USER:-debian}@127.0.0.1" \
+        'cloud-init status --wait >/dev/null 2>&1; test -f /var/lib/cloud/instance/boot-finished' 2>/dev/null; do
         kill -0 "$(cat "$dir/qemu.pid")" 2>/dev/null || fail "the VM stopped; last console lines: $(tail -n 5 "$dir/console.log")"
         ((SECONDS < deadline)) || fail "no SSH after ${LAB_BOOT_WAIT:-900}s; last console lines: $(tail -n 5 "$dir/console.log")"
         sleep 5
     done
-    log "SSH is up after ${SECONDS}s"
+    log "SSH is up and cloud-init finished after ${SECONDS}s"
     node -e 'const fs=require("fs"); console.log(JSON.stringify({host:"127.0.0.1",port:Number(process.argv[1]),privateKey:fs.readFileSync(process.argv[2],"utf8")}))' \
         "$port" "$dir/id_ed25519"
 }

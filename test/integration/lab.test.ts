@@ -1,61 +1,25 @@
 import * as assert from "assert";
-import { execFile, execFileSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../config";
-import { buildCommand, BuildResult, parseBuildResult } from "../../components/imageBuild";
-import { parseLabAddress } from "../../components/testInstance";
-import {
-    parseSummary,
-    shellQuote,
-    SUITES_DIR,
-    suiteCommand,
-    suitesArchive,
-} from "../../components/testRun";
-import { userData } from "../../components/userData";
+import { BuildResult } from "../../components/imageBuild";
+import { parseSummary, SUITES_DIR, suitesArchive } from "../../components/testRun";
 import { loadCatalogue } from "../../distros/catalogue";
+import { buildImage, LabVm, onVm, runSuites, startVm, stopVm } from "../../scripts/lab-steps";
 import { stackConfig } from "../unit/harness";
-
-const ROOT = path.join(__dirname, "..", "..");
-const LAB_INSTANCE = path.join(ROOT, "scripts", "compute", "lab-instance.sh");
-
-/** Runs a shell command without blocking the event loop; resolves with its exit code and output. */
-function sh(
-    command: string,
-    env: NodeJS.ProcessEnv,
-    stdin = "",
-): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-        const child = execFile(
-            "bash",
-            ["-c", command],
-            { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
-            (err, stdout, stderr) =>
-                resolve({
-                    code: err ? Number((err as { code?: number }).code ?? 1) : 0,
-                    stdout,
-                    stderr,
-                }),
-        );
-        child.stdin?.end(stdin);
-    });
-}
 
 describe("lab: the local builder, a qemu VM and the real suites (the lab stack's own steps)", function () {
     this.timeout(30 * 60 * 1000);
     const catalogue = loadCatalogue();
+    const debian12 = catalogue.get("debian12")!;
     const lab = parseStackConfig(stackConfig("lab"), "stacks/Pulumi.lab.yaml", catalogue);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "osip-lab-"));
-    const vmEnv = {
-        WORK_DIR: work,
-        INSTANCE: "debian12-x86_64-bios-2026-11-01-unmanaged-virtual",
-        ARCH: "x86_64",
-    };
+    const site = lab.testing.siteEnvironment;
     let built: BuildResult;
-    let vm: { host: string; port: number; privateKey: string };
-    let ssh: string;
+    let vm: LabVm;
 
     before(function () {
         // An explicit opt-out only: a machine that cannot run the lab must not pass silently.
@@ -68,23 +32,23 @@ describe("lab: the local builder, a qemu VM and the real suites (the lab stack's
     });
 
     after(async () => {
-        await sh(`bash ${LAB_INSTANCE} stop`, vmEnv);
+        if (vm) await stopVm(vm).catch(() => undefined);
         fs.rmSync(work, { recursive: true, force: true });
     });
 
-    it("builds debian12 x86_64 with ImageBuild's command: qcow2 with its sha256, rootfs without a kernel", async () => {
-        const cmd = buildCommand({
-            entry: catalogue.get("debian12")!,
-            arch: "x86_64",
-            release: "2026-11-01",
+    it("builds debian12 x86_64 with ImageBuild's command: qcow2 named after its sha256, rootfs without a kernel", async () => {
+        built = await buildImage(debian12, "x86_64", "2026-11-01", {
             builders: { local: { workDir: work } },
         });
-        const r = await sh(cmd.create, cmd.environment);
-        assert.strictEqual(r.code, 0, r.stderr);
-        built = parseBuildResult(r.stdout);
         assert.strictEqual(
             built.sha256,
             crypto.createHash("sha256").update(fs.readFileSync(built.artefact)).digest("hex"),
+        );
+        assert.ok(
+            built.artefact.endsWith(
+                `debian12-x86_64-2026-11-01-${built.sha256.slice(0, 12)}.qcow2`,
+            ),
+            built.artefact,
         );
         const listing = execFileSync("tar", ["-tf", built.rootfs!], {
             encoding: "utf8",
@@ -97,29 +61,22 @@ describe("lab: the local builder, a qemu VM and the real suites (the lab stack's
 
     it("boots it with TestInstance's lab backend and the use case's user-data, SSH on 127.0.0.1", async () => {
         assert.ok(built, "needs the build");
-        const r = await sh(
-            `bash ${LAB_INSTANCE} start`,
-            { ...vmEnv, IMAGE_FILE: built.artefact },
-            userData("unmanaged-virtual"),
+        vm = await startVm(
+            work,
+            "debian12-x86_64-bios-2026-11-01-unmanaged-virtual",
+            "x86_64",
+            debian12.adminUser,
+            built.artefact,
+            "unmanaged-virtual",
         );
-        assert.strictEqual(r.code, 0, r.stderr);
-        vm = parseLabAddress(r.stdout);
         assert.strictEqual(vm.host, "127.0.0.1");
-        const key = path.join(work, "key");
-        fs.writeFileSync(key, vm.privateKey, { mode: 0o600 });
-        ssh = `ssh -q -i ${key} -p ${vm.port} -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null ${catalogue.get("debian12")!.adminUser}@127.0.0.1`;
-        const useCase = await sh(`${ssh} cat /etc/osimages-use-case`, {});
+        const useCase = await onVm(vm, "cat /etc/osimages-use-case");
         assert.strictEqual(useCase.stdout.trim(), "unmanaged-virtual", useCase.stderr);
     });
 
-    it("passes TestRun's suite command for the use case with the lab's site facts", async () => {
+    it("passes TestRun's remote command, suites archive on stdin, with the lab's site facts", async () => {
         assert.ok(vm, "needs the VM");
-        // Exactly what TestRun's remote command gets: the command, and the suites on stdin.
-        const run = await sh(
-            `${ssh} ${shellQuote(suiteCommand("unmanaged-virtual", lab.testing.siteEnvironment))}`,
-            {},
-            suitesArchive(),
-        );
+        const run = await runSuites(vm, "unmanaged-virtual", site);
         assert.strictEqual(run.code, 0, `${run.stdout}\n${run.stderr}`);
         assert.match(
             parseSummary(run.stdout),
@@ -138,11 +95,7 @@ describe("lab: the local builder, a qemu VM and the real suites (the lab stack's
             "#!/bin/sh\necho no such feature\nexit 3\n",
             { mode: 0o755 },
         );
-        const run = await sh(
-            `${ssh} ${shellQuote(suiteCommand("unmanaged-virtual", lab.testing.siteEnvironment))}`,
-            {},
-            suitesArchive(broken),
-        );
+        const run = await runSuites(vm, "unmanaged-virtual", site, suitesArchive(broken));
         assert.strictEqual(run.code, 1);
         assert.match(run.stdout, /\[\+\] upstream\/9_feature \.\.\. FAIL \(image\)/);
         assert.match(run.stderr, /upstream\/9_feature: no such feature/);
@@ -150,12 +103,15 @@ describe("lab: the local builder, a qemu VM and the real suites (the lab stack's
     });
 
     it("stops the VM and removes its directory", async () => {
-        const pidFile = path.join(work, "instances", vmEnv.INSTANCE, "qemu.pid");
-        const pid = Number(fs.readFileSync(pidFile, "utf8"));
-        const r = await sh(`bash ${LAB_INSTANCE} stop`, vmEnv);
-        assert.strictEqual(r.code, 0, r.stderr);
+        const dir = path.join(
+            work,
+            "instances",
+            "debian12-x86_64-bios-2026-11-01-unmanaged-virtual",
+        );
+        const pid = Number(fs.readFileSync(path.join(dir, "qemu.pid"), "utf8"));
+        await stopVm(vm);
         await new Promise((res) => setTimeout(res, 2000));
         assert.throws(() => process.kill(pid, 0), "qemu still running");
-        assert.ok(!fs.existsSync(path.dirname(pidFile)));
+        assert.ok(!fs.existsSync(dir));
     });
 });
