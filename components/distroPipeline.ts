@@ -103,7 +103,6 @@ export class DistroPipeline extends pulumi.ComponentResource {
             for (const bootMode of bootModes) {
                 const key = buildKey(entry.key, arch, bootMode, release);
                 const evidence = args.evidence.get(key);
-                const published = stage === "production" || stage === "previous";
                 const image = new GlanceImage(
                     key,
                     {
@@ -121,9 +120,12 @@ export class DistroPipeline extends pulumi.ComponentResource {
                                 keep: args.distro.keep,
                             }),
                             osimages_sha256: sha256,
-                            // Published images restate the evidence they were published on, so
-                            // the policy pack can check it and the next update shows no drift.
-                            ...(published && evidence ? restatedEvidence(evidence) : {}),
+                            // Every image restates the evidence it carries for these bytes: the
+                            // provider would otherwise drop these out-of-band properties on any
+                            // update, and the policy pack checks them on published images.
+                            ...(evidence?.testedSha256 === sha256
+                                ? restatedEvidence(evidence)
+                                : {}),
                         })),
                         testProjectId: stack.clouds.test.projectId,
                         owner: args.providers.production,
@@ -190,12 +192,20 @@ export class DistroPipeline extends pulumi.ComponentResource {
             {
                 create: `bash ${RECORD_EVIDENCE} pending`,
                 environment: { ...cli, IMAGE_ID: image.imageId, SHA256: build.sha256 },
+                // Everything that makes a test machine or a run start again. (A rotated SSH key
+                // re-runs the tests too; being a secret, it is left out: see the README.)
                 triggers: [
                     image.imageId,
                     build.sha256,
                     suitesDigest(),
                     JSON.stringify(testing.siteEnvironment),
                     useCases.join(","),
+                    JSON.stringify({
+                        userData: useCases.map((u) => userData(u, testing.agent)),
+                        flavors: testing.flavors,
+                        network: testing.network,
+                        keyPair: testing.keyPair,
+                    }),
                 ],
             },
             { parent: this, customTimeouts: { create: "10m" } },

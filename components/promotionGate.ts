@@ -1,5 +1,5 @@
 import * as openstack from "@pulumi/openstack";
-import { compareReleases, DistroConfig, keptReleases } from "../config";
+import { DistroConfig, keptReleases } from "../config";
 import { Arch, BootMode, DistroEntry } from "../distros/schema";
 import { Evidence, evidenceFromProperties, hasPassed, refusalReason } from "./evidence";
 import { bootModesOf, buildKey } from "./lifecycle";
@@ -16,16 +16,17 @@ export interface EvidenceRequest {
     key: string;
 }
 
-/** The images whose evidence matters: every kept release at or below the promotion pointer. */
+/**
+ * Every image of every kept release: the gate needs the published ones, and every image restates
+ * its own evidence (written outside Pulumi), so that an update of the image does not drop it.
+ */
 export function evidenceRequests(
     distro: string,
     entry: DistroEntry,
     d: DistroConfig,
     arches: Arch[],
 ): EvidenceRequest[] {
-    if (d.promote === undefined) return [];
-    const promote = d.promote;
-    const releases = keptReleases(d).filter((r) => compareReleases(r, promote) <= 0);
+    const releases = keptReleases(d);
     return arches.flatMap((arch) =>
         bootModesOf(entry, arch).flatMap((bootMode) =>
             releases.map((release) => ({

@@ -23,8 +23,8 @@ export interface TestInstanceArgs {
     keyPair?: string;
     /** Provider of the test project (nova backend). */
     provider?: openstack.Provider;
-    /** Environment of the lab backend (clouds, work dir). */
-    labEnvironment?: Record<string, string>;
+    /** Environment of the lab backend (clouds, work dir); may hold the cloud password (secret). */
+    labEnvironment?: Record<string, pulumi.Input<string>>;
     /** How long creating the machine may take. */
     bootTimeout: string;
 }
@@ -116,6 +116,8 @@ export class TestInstance extends pulumi.ComponentResource {
                     parent: this,
                     // A component's dependsOn does not reach its children: hand it down.
                     dependsOn: opts?.dependsOn,
+                    // Old and new machine share the instance directory: stop the old one first.
+                    deleteBeforeReplace: true,
                     customTimeouts: timeouts,
                     additionalSecretOutputs: ["stdout"],
                 },

@@ -22,7 +22,8 @@ export function suitesArchive(dir = SUITES_DIR): string {
             "sh",
             [
                 "-c",
-                'tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$1" -cf - . | gzip -n | base64 -w0',
+                // Modes normalised too: a checkout's umask must not look like changed suites.
+                'tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=u=rwX,go=rX --exclude="*~" -C "$1" -cf - . | gzip -n | base64 -w0',
                 "sh",
                 dir,
             ],

@@ -3,7 +3,8 @@
 # the lab's Debian packages, checks the stack and prints its plan, then runs `pulumi up` on a
 # file:// backend under .state/. When provider plugins are missing (the Go module proxy this
 # machine reaches refuses every provider module, docs/toolchain.md), it names them, runs the lab
-# stack's own steps without the engine (scripts/lab-steps.ts: build, boot, suites), and exits 3.
+# stack's own steps without the engine (scripts/lab-steps.ts: build, boot, suites), and exits 3
+# (1 if a lab step failed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { echo "[lab $(date +%T)] $*" >&2; }

@@ -20,16 +20,20 @@ rm -f ./*.qcow2 ./*.tar.xz
 version="${RELEASE%%.*}"
 version="${version//-/}"
 release=1
-[[ "$RELEASE" == *.* ]] && release=$((${RELEASE##*.} + 1))
+[[ "$RELEASE" == *.* ]] && release=$((10#${RELEASE##*.} + 1))
+# A rebuild with other inputs (kickstart, tree, target) needs a new NVR: Koji builds each once.
+inputs=$( (cat "$KICKSTART"; printf '%s\n' "$KOJI_TARGET" "$INSTALL_TREE" "$KOJI_DISTRO") | sha256sum | cut -c1-8)
+release="$release.$inputs"
 
-args=(image-build "osimages-$DISTRO" "$version" "$KOJI_TARGET" "$INSTALL_TREE" "$ARCH"
+# One build per arch: the arch is part of the name, or the second arch's NVR would clash.
+args=(image-build "osimages-$DISTRO-$ARCH" "$version" "$KOJI_TARGET" "$INSTALL_TREE" "$ARCH"
     "--kickstart=$KICKSTART" "--ksversion=$KS_VERSION" "--distro=$KOJI_DISTRO" --format=qcow2 --format=docker
     # A bare root filesystem tarball (for ADD), not an image for `docker load`.
     --factory-parameter create_docker_metadata False
     --disk-size=10 "--release=$release" --wait --noprogress)
 [[ "${SCRATCH:-0}" == 1 ]] && args+=(--scratch)
 
-log "image-build osimages-$DISTRO $version-$release $ARCH on $KOJI_TARGET (waits for the task)"
+log "image-build osimages-$DISTRO-$ARCH $version-$release on $KOJI_TARGET (waits for the task)"
 if ! koji -p "$KOJI_PROFILE" "${args[@]}" >koji.log 2>&1; then
     log "image-build failed; last lines of $out/koji.log:"
     tail -n 20 koji.log >&2

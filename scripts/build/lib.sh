@@ -8,6 +8,8 @@ report_artefact() {
     local qcow2="$1" rootfs="${2:-}" sha256 final
     sha256=$(sha256sum "$qcow2" | cut -d' ' -f1)
     final="${qcow2%.qcow2}-${sha256:0:12}.qcow2"
+    # Earlier builds of the same release: already uploaded, only taking space.
+    find "$(dirname "$qcow2")" -maxdepth 1 -name "$(basename "${qcow2%.qcow2}")-????????????.qcow2" ! -name "$(basename "$final")" -delete
     [[ "$qcow2" == "$final" ]] || mv -f "$qcow2" "$final"
     echo "[build $(date +%T)] artefact $final sha256 $sha256" >&2
     printf '{"artefact":"%s","sha256":"%s","rootfs":"%s"}\n' "$final" "$sha256" "$rootfs"

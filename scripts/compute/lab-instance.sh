@@ -8,6 +8,8 @@
 # Lab images carry no boot loader: the kernel and initrd are read out of the image (debugfs).
 set -euo pipefail
 : "${INSTANCE:?}" "${WORK_DIR:?}"
+# Absolute: qemu-img resolves a relative backing file against the overlay's own directory.
+WORK_DIR=$(realpath -m "$WORK_DIR")
 dir="$WORK_DIR/instances/$INSTANCE"
 log() { echo "[lab-instance $(date +%T)] $INSTANCE: $*" >&2; }
 fail() { log "$*"; exit 1; }
@@ -75,7 +77,7 @@ start() {
     # Ready once cloud-init finished: it regenerates the host keys and restarts sshd on the way,
     # so an early "SSH works" can be followed by refused connections.
     local deadline=$((SECONDS + ${LAB_BOOT_WAIT:-900}))
-    until ssh -q -i "$dir/id_ed25519" -p "$port" -o BatchMode=yes -o ConnectTimeout=5 \
+    until timeout 120 ssh -q -i "$dir/id_ed25519" -p "$port" -o BatchMode=yes -o ConnectTimeout=5 \
         -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "${LAB_USER:-debian}@127.0.0.1" \
         'cloud-init status --wait >/dev/null 2>&1; test -f /var/lib/cloud/instance/boot-finished' 2>/dev/null; do
         kill -0 "$(cat "$dir/qemu.pid")" 2>/dev/null || fail "the VM stopped; last console lines: $(tail -n 5 "$dir/console.log")"

@@ -33,7 +33,12 @@ esac
     return bin;
 }
 
-function runKojiBuild(scratch: boolean, behaviour: "ok" | "fail", release = "2026-11-01") {
+function runKojiBuild(
+    scratch: boolean,
+    behaviour: "ok" | "fail",
+    release = "2026-11-01",
+    extra: Record<string, string> = {},
+) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-koji-"));
     const koji = {
         hub: "https://koji.example.org/kojihub",
@@ -53,6 +58,7 @@ function runKojiBuild(scratch: boolean, behaviour: "ok" | "fail", release = "202
         env: {
             ...process.env,
             ...cmd.environment,
+            ...extra,
             OUTPUT_DIR: path.join(dir, "out"),
             PATH: `${fakeKoji(dir, behaviour)}:${process.env.PATH}`,
         },
@@ -69,7 +75,7 @@ describe("build scripts", () => {
         assert.strictEqual(result.status, 0, result.stderr);
         assert.match(
             calls[0],
-            /^-p site image-build osimages-cs9 20261101 cs9-image https:\/\/mirror\.example\.org\/cs9\/ x86_64 --kickstart=\S+\/distros\/kickstarts\/cs9\.ks --ksversion=RHEL9 --distro=RHEL-9\.0 --format=qcow2 --format=docker .*--release=1 --wait --noprogress$/,
+            /^-p site image-build osimages-cs9-x86_64 20261101 cs9-image https:\/\/mirror\.example\.org\/cs9\/ x86_64 --kickstart=\/\S+\/distros\/kickstarts\/cs9\.ks --ksversion=RHEL9 --distro=RHEL-9\.0 --format=qcow2 --format=docker .*--release=1\.[0-9a-f]{8} --wait --noprogress$/,
         );
         assert.match(calls[1], /^-p site download-task --noprogress --arch=x86_64 4242$/);
         const built = parseBuildResult(result.stdout);
@@ -88,17 +94,29 @@ describe("build scripts", () => {
         );
         assert.match(
             result.stderr,
-            /\[koji \d\d:\d\d:\d\d\] image-build osimages-cs9 20261101-1 x86_64 on cs9-image/,
+            /\[koji \d\d:\d\d:\d\d\] image-build osimages-cs9-x86_64 20261101-1\.[0-9a-f]{8} on cs9-image/,
         );
     });
 
-    it("koji-image-build.sh gives each respin its own NVR and asks for a bare rootfs tarball", () => {
-        assert.match(runKojiBuild(false, "ok").calls[0], / --release=1 /);
-        assert.match(
-            runKojiBuild(false, "ok", "2026-11-01.1").calls[0],
-            /osimages-cs9 20261101 .* --release=2 /,
+    it("koji-image-build.sh gives each respin, arch and set of inputs its own NVR, and asks for a bare rootfs", () => {
+        const release = (call: string) => call.match(/ --release=(\S+) /)![1];
+        const base = release(runKojiBuild(false, "ok").calls[0]);
+        assert.match(base, /^1\.[0-9a-f]{8}$/);
+        // Same inputs, same NVR: a re-run after a failed download finds the build Koji already has.
+        assert.strictEqual(release(runKojiBuild(false, "ok").calls[0]), base);
+        assert.strictEqual(
+            release(runKojiBuild(false, "ok", "2026-11-01.1").calls[0]),
+            base.replace(/^1\./, "2."),
         );
-        assert.match(runKojiBuild(false, "ok", "2026-11-01.2").calls[0], / --release=3 /);
+        // A leading zero is a decimal respin number, not octal.
+        assert.strictEqual(
+            release(runKojiBuild(false, "ok", "2026-11-01.08").calls[0]),
+            base.replace(/^1\./, "9."),
+        );
+        const otherTarget = runKojiBuild(false, "ok", "2026-11-01", {
+            KOJI_TARGET: "cs9-image-next",
+        }).calls[0];
+        assert.notStrictEqual(release(otherTarget), base);
         assert.match(
             runKojiBuild(false, "ok").calls[0],
             / --factory-parameter create_docker_metadata False /,

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import { suitesArchive, suitesDigest } from "../../components/testRun";
+import { userData } from "../../components/userData";
 import { missingProperties, productionNamedTest, publicWithoutEvidence } from "../../policy/rules";
 import {
     byName,
@@ -193,6 +194,7 @@ describe("the program under mocks", () => {
                 suitesDigest(),
                 JSON.stringify({ SITE_DNS: "none", SITE_NTP_SERVER: "none" }),
                 "unmanaged-virtual",
+                JSON.stringify({ userData: [userData("unmanaged-virtual")] }),
             ]);
         });
 
@@ -517,14 +519,50 @@ describe("the program under mocks", () => {
             );
         });
 
-        it("reads evidence only for releases at or below each promotion pointer, through the production provider", () => {
+        it("reads the evidence of every kept image through the production provider, and refuses only on pointers", () => {
             const keys = invokes
                 .filter((i) => i.token === "openstack:images/getImage:getImage")
                 .map((i) => (i.args.properties as Record<string, string>).osimages_build_key);
-            assert.ok(keys.includes("cs9-x86_64-bios-2026-10-01"));
-            assert.ok(keys.includes("cs9-x86_64-bios-2026-09-01"));
-            assert.ok(!keys.some((k) => k.endsWith("2026-11-01")), keys.join());
-            assert.ok(!keys.some((k) => k.startsWith("rocky9")), "rocky9 has no pointer");
+            for (const k of [
+                "cs9-x86_64-bios-2026-09-01",
+                "cs9-x86_64-bios-2026-10-01",
+                "cs9-x86_64-bios-2026-11-01",
+                "rocky9-x86_64-bios-2026-11-01",
+            ]) {
+                assert.ok(keys.includes(k), k);
+            }
+            // rocky9 has no pointer and no image yet: nothing to refuse, the update goes ahead.
+            assert.ok(byName(resources, "rocky9-x86_64-bios-2026-11-01-image"));
+        });
+
+        it("restates on a TEST image the evidence Glance holds for its bytes, so an update keeps it", async () => {
+            const config = stackConfig("site-example");
+            const distros = config.distros as Record<string, Record<string, unknown>>;
+            const glance: Record<string, Record<string, string>> = {
+                ...siteGlance(),
+                "cs9-x86_64-bios-2026-11-01": passedImage("cs9", "x86_64", "bios", "2026-11-01"),
+            };
+            glance["cs9-x86_64-uefi-2026-11-01"] = {
+                ...passedImage("cs9", "x86_64", "uefi", "2026-11-01"),
+                osimages_tested_sha256: "f".repeat(64),
+            };
+            const run = await runProgram(
+                "site-example",
+                { ...config, distros: { cs9: distros.cs9 } },
+                { glance, hidden: HIDDEN, secrets: SECRETS },
+            );
+            const bios = byName(run.resources, "cs9-x86_64-bios-2026-11-01-image").inputs
+                .properties as Record<string, string>;
+            assert.strictEqual(bios.osimages_test_result, "passed");
+            assert.strictEqual(bios.osimages_tested_at, "2026-10-03T08:00:00Z");
+            assert.strictEqual(
+                byName(run.resources, "cs9-x86_64-bios-2026-11-01-image").inputs.name,
+                "CS9 - x86_64 [2026-11-01] TEST",
+            );
+            // Evidence for other bytes (a rebuild since) is not restated.
+            const uefi = byName(run.resources, "cs9-x86_64-uefi-2026-11-01-image").inputs
+                .properties as Record<string, string>;
+            assert.strictEqual(uefi.osimages_test_result, undefined);
         });
 
         it("keeps each distro's pipeline independent of the others", async () => {
