@@ -2,7 +2,7 @@
 # Validate the image kickstarts with pykickstart's ksvalidator, against the
 # kickstart syntax version (handler) each release's anaconda speaks.
 #
-#   scripts/validate-kickstarts.sh --all                 every distro in the table below
+#   scripts/validate-kickstarts.sh --all                 every Koji entry of distros/catalogue
 #   scripts/validate-kickstarts.sh VERSION FILE [...]    e.g. RHEL9 distros/kickstarts/cs9.ks
 #   scripts/validate-kickstarts.sh --ksvalidator         print the cached ksvalidator's path
 #
@@ -25,22 +25,6 @@ set -euo pipefail
 # Pinned exactly: a new pykickstart may deprecate syntax, which must show up
 # as a deliberate bump here rather than as a red CI run.
 readonly PYKICKSTART_VERSION=3.78
-
-# distro key -> kickstart version. Keys are the file names under
-# distros/kickstarts/ (<key>.ks).
-readonly KICKSTART_TABLE="
-cc7      RHEL7
-c8       RHEL8
-cs8      RHEL8
-rl8      RHEL8
-al8      RHEL8
-cs9      RHEL9
-alma9    RHEL9
-rocky9   RHEL9
-cs10     RHEL10
-alma10   RHEL10
-rocky10  RHEL10
-"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_ROOT
@@ -216,7 +200,7 @@ run_pairs() {
 
 main() {
     local -a pairs=()
-    local key version
+    local entry kickstart version
 
     case "${1:-}" in
         "" | -h | --help)
@@ -233,10 +217,15 @@ main() {
         --all)
             [ $# -eq 1 ] || die "--all takes no arguments"
             cd "$REPO_ROOT"
-            while read -r key version; do
-                [ -n "$key" ] || continue
-                pairs+=("$version" "$KS_DIR/$key.ks")
-            done <<<"$KICKSTART_TABLE"
+            # Every Koji entry of the catalogue: its kickstart and the version it names.
+            for entry in distros/catalogue/*.yaml; do
+                kickstart=$(sed -n 's/^ *kickstart: *\([^ #]*\).*/\1/p' "$entry")
+                version=$(sed -n 's/^ *ksVersion: *\([^ #]*\).*/\1/p' "$entry")
+                [ -n "$kickstart" ] || continue
+                [ -n "$version" ] || die "$entry: kickstart without ksVersion"
+                pairs+=("$version" "$KS_DIR/$kickstart")
+            done
+            [ ${#pairs[@]} -gt 0 ] || die "no Koji entries in distros/catalogue"
             run_pairs "${pairs[@]}"
             ;;
         -*)
