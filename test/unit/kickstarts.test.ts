@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -63,6 +64,24 @@ describe("kickstarts", function () {
                 return true;
             },
         );
+    });
+
+    it("validate-kickstarts.sh --all checks every Koji entry of the catalogue, no list to keep", () => {
+        const out = execFileSync(
+            "bash",
+            [path.join(__dirname, "..", "..", "scripts", "validate-kickstarts.sh"), "--all"],
+            { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+        );
+        for (const c of kickstartsFor(kojiDistros, catalogue)) {
+            assert.match(
+                out,
+                new RegExp(
+                    `^ok +distros/kickstarts/${path.basename(c.file)} \\(${c.version}\\)$`,
+                    "m",
+                ),
+            );
+        }
+        assert.match(out, new RegExp(`^${kojiDistros.length} passed, 0 failed$`, "m"));
     });
 
     it("reports a missing kickstart by distro", () => {
