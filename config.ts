@@ -4,7 +4,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { Catalogue } from "./distros/catalogue";
-import { ARCHES, DistroEntry, formatIssues, UseCase, USE_CASES } from "./distros/schema";
+import { Arch, ARCHES, DistroEntry, formatIssues, UseCase, USE_CASES } from "./distros/schema";
 
 /** A monthly build id: the date of the build, optionally a respin suffix (`2026-11-01.1`). */
 export const RELEASE_ID = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(\.\d+)?$/;
@@ -252,6 +252,11 @@ export function readSecrets(config: pulumi.Config): StackSecrets {
         sshPrivateKey: config.getSecret("sshPrivateKey"),
         vendorToken: config.getSecret("vendorToken"),
     };
+}
+
+/** Arches a stack builds for a distro: its `arches`, or every arch of the catalogue entry. */
+export function archesOf(d: Pick<DistroConfig, "arches">, entry: DistroEntry): Arch[] {
+    return d.arches ?? entry.arches.map((a) => a.arch);
 }
 
 /** Use cases run for a distro at a site: those both the catalogue and the stack enable. */

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig, readRawConfig, readSecrets } from "./config";
+import { archesOf, parseStackConfig, readRawConfig, readSecrets } from "./config";
 import { DistroPipeline } from "./components/distroPipeline";
 import { planReleases, releaseSet } from "./components/lifecycle";
 import {
@@ -33,7 +33,7 @@ const distros = Object.entries(stack.distros).map(([key, d]) => {
             `${stackFile}: distros.${key}.promote: ${d.promote} is skipped (same vendor version as the release before it)`,
         );
     }
-    const arches = d.arches ?? entry.arches.map((a) => a.arch);
+    const arches = archesOf(d, entry);
     const kept = { ...d, releases: releases.kept };
     return {
         key,

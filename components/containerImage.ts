@@ -65,7 +65,6 @@ export class ContainerImage extends pulumi.ComponentResource {
                 create: `docker run --rm --network none -v "$PWD/suites:/osimages-suites:ro" "$IMAGE" bash /osimages-suites/runtests.sh /osimages-suites/container`,
                 // The digest just pushed, never a tag that may have moved.
                 environment: { IMAGE: image.repoDigest },
-                triggers: [image.repoDigest],
             },
             { parent: this, customTimeouts: { create: "20m" } },
         );

@@ -6,7 +6,7 @@
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseStackConfig, readStackFile, StackConfig, useCasesFor } from "../config";
+import { archesOf, parseStackConfig, readStackFile, StackConfig, useCasesFor } from "../config";
 import { buildCommand, BuildResult, parseBuildResult } from "../components/imageBuild";
 import { bootModesOf, buildKey, planReleases, releaseSet } from "../components/lifecycle";
 import { parseLabAddress } from "../components/testInstance";
@@ -134,7 +134,7 @@ async function main(stackName: string): Promise<boolean> {
     let allPassed = true;
     for (const [key, d] of Object.entries(stack.distros)) {
         const entry = catalogue.get(key)!;
-        for (const arch of d.arches ?? entry.arches.map((a) => a.arch)) {
+        for (const arch of archesOf(d, entry)) {
             for (const { release, stage } of planReleases(
                 { ...d, releases: releaseSet(d).kept },
                 () => false,

@@ -2,7 +2,7 @@
 // cloud): the release plan per distro and arch, the Glance names and the test use cases.
 // Usage: npm run plan -- [stack]   (default: lab)
 import * as path from "path";
-import { parseStackConfig, readStackFile, StackConfig, useCasesFor } from "../config";
+import { archesOf, parseStackConfig, readStackFile, StackConfig, useCasesFor } from "../config";
 import {
     bootModesOf,
     imageName,
@@ -22,7 +22,7 @@ export function planLines(stack: StackConfig, catalogue: Catalogue): string[] {
         const entry = catalogue.get(key)!;
         const releases = releaseSet(d);
         const kept = { ...d, releases: releases.kept };
-        for (const arch of d.arches ?? entry.arches.map((a) => a.arch)) {
+        for (const arch of archesOf(d, entry)) {
             lines.push(`${key} ${arch} (${entry.build.backend} build)`);
             for (const { release, stage } of planReleases(kept, () => true)) {
                 for (const mode of bootModesOf(entry, arch)) {
