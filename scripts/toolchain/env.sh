@@ -1,17 +1,14 @@
 # shellcheck shell=bash
-# Source this (bash) to use the toolchain built by scripts/toolchain/build.sh:
+# Source this (bash) to use the toolchain that scripts/toolchain/build.sh set up for this checkout:
 #
 #   source scripts/toolchain/env.sh
 #
-# - puts the cached bin/ (pulumi, pulumi-language-nodejs) first on PATH
-# - exports the variables that keep the CLI offline (no update check, no
-#   automatic plugin downloads, no registry look-ups)
-# - sets PULUMI_HOME to the cache dir unless already set, so that
-#   `pulumi plugin install ... --file` puts plugins under <cache>/plugins
-#
-# It does not pick a backend or a passphrase; see docs/toolchain.md
-# (`pulumi login file://...` or PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE).
-# It changes no shell options (no set -e/-u) and never exits the caller's shell.
+# - puts .toolchain/bin (pulumi and pulumi-language-nodejs v3.248.0) first on PATH;
+# - sets PULUMI_HOME to .toolchain/home, where the provider plugins are installed;
+# - keeps the CLI offline: no update check, no plugin downloads, no registry look-ups, and no
+#   plugin of another version picked up from PATH.
+# It picks no backend and no passphrase (docs/toolchain.md), changes no shell option and never
+# exits the caller's shell.
 # shellcheck source-path=SCRIPTDIR
 
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -29,20 +26,21 @@ fi
 
 # PATH: remove any existing occurrence of the bin dir, then prepend it.
 _osip_path=":${PATH:-}:"
-while [[ $_osip_path == *":$TOOLCHAIN_BIN:"* ]]; do
-    _osip_path="${_osip_path/:"$TOOLCHAIN_BIN":/:}"
+while [[ $_osip_path == *":$PROJECT_BIN:"* ]]; do
+    _osip_path="${_osip_path/:"$PROJECT_BIN":/:}"
 done
 _osip_path="${_osip_path#:}"
 _osip_path="${_osip_path%:}"
-export PATH="$TOOLCHAIN_BIN${_osip_path:+:$_osip_path}"
+export PATH="$PROJECT_BIN${_osip_path:+:$_osip_path}"
 unset _osip_path
 
+export PULUMI_HOME="$PROJECT_PULUMI_HOME"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_DISABLE_REGISTRY_RESOLVE=true
-export PULUMI_HOME="${PULUMI_HOME:-$TOOLCHAIN_DIR}"
+export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 
-if [ ! -x "$TOOLCHAIN_BIN/pulumi" ] || [ ! -x "$TOOLCHAIN_BIN/pulumi-language-nodejs" ]; then
-    echo "scripts/toolchain/env.sh: $TOOLCHAIN_BIN is not built yet; run scripts/toolchain/build.sh" >&2
+if [ ! -x "$PROJECT_BIN/pulumi" ]; then
+    echo "scripts/toolchain/env.sh: no toolchain in $PROJECT_BIN yet; run scripts/toolchain/build.sh" >&2
 fi
 true

@@ -1,42 +1,43 @@
 # shellcheck shell=bash disable=SC2034 # constants are used by the scripts that source this
-# Shared constants and helpers for scripts/toolchain/*.sh.
+# Shared constants and helpers for scripts/toolchain/*.sh (docs/toolchain.md).
 #
-# Sourced by build.sh, missing-plugins.sh and env.sh. Because env.sh is sourced
-# into interactive shells, this file must not change shell options (no set -e,
-# no set -u assumptions), must not exit, and only defines variables/functions.
+# Sourced by build.sh, steps.sh and env.sh. Because env.sh is sourced into interactive shells,
+# this file must not change shell options, must not exit, and only defines variables/functions.
 
-# Versions ------------------------------------------------------------------
-# Pulumi CLI, built from github.com/pulumi/pulumi/pkg/v3 + sdk/v3 at this tag.
-PULUMI_VERSION=3.274.1
-# Node.js language host. Its own module (sdk/nodejs/cmd/pulumi-language-nodejs/v3)
-# is refused by the Go module proxy, but sdk/v3 up to v3.52.0 still carries the
-# package nodejs/cmd/pulumi-language-nodejs inside the sdk module.
-LANGHOST_SDK_VERSION=3.52.0
-
+# Versions: one Pulumi version everywhere (CLI, language host, @pulumi/pulumi in package.json).
+PULUMI_VERSION=3.248.0
 PULUMI_PKG_MODULE=github.com/pulumi/pulumi/pkg/v3
 PULUMI_SDK_MODULE=github.com/pulumi/pulumi/sdk/v3
-LANGHOST_MODULE=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-LANGHOST_PACKAGE=github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 PULUMI_VERSION_SYMBOL=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
-# Build tags and flags used for both binaries (same as Pulumi's release builds).
+# Provider plugins: npm package @pulumi/<name>; the plugin version is the exact SDK version pinned
+# in package.json, so the two cannot drift apart.
+PROVIDER_PLUGINS="command openstack docker"
+# pulumi-docker's provider/go.mod replaces the Terraform provider with this release, patched.
+DOCKER_UPSTREAM_VERSION=3.9.0
+# Same flags for every Go build, so the builds share one module and one build cache.
 TOOLCHAIN_GO_TAGS=osusergo,grpcnotrace
 
-# Provider plugins this project needs: npm package @pulumi/<name>; the plugin
-# version is the exact npm SDK version pinned in package.json.
-PROVIDER_PLUGINS="command openstack docker"
+TOOLCHAIN_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# The upstream source archives the Go module proxy refuses (a folder with SHA256SUMS).
+OSIP_THIRD_PARTY="${OSIP_THIRD_PARTY:-$TOOLCHAIN_REPO/../shared/third_party}"
 
-# Cache layout ----------------------------------------------------------------
-#   $TOOLCHAIN_DIR/bin/pulumi, bin/pulumi-language-nodejs   built binaries
-#   $TOOLCHAIN_DIR/plugins/                                  plugins (PULUMI_HOME=$TOOLCHAIN_DIR)
-#   $TOOLCHAIN_DIR/build-logs/build-*.log, build.log -> latest   go output of builds
-#   ($TOOLCHAIN_DIR/logs/ is Pulumi's own automatic CLI logs, as PULUMI_HOME/logs)
+# Cache (shared by every checkout of the user, keyed by version):
+#   $CACHE/pulumi-v<ver>/bin/{pulumi,pulumi-language-nodejs}
+#   $CACHE/plugins/<name>-v<ver>/pulumi-resource-<name>
+#   $CACHE/sdk/openstack-v<ver>/                      the built Node SDK package
+#   $CACHE/src/<archive>/                             extracted sources (restartable builds)
+#   $CACHE/logs/build-*.log, logs/build.log -> latest all compiler output
 OSIP_CACHE_ROOT="${OSIP_CACHE:-${HOME:-/tmp}/.cache/os-image-pipeline}"
-TOOLCHAIN_DIR="$OSIP_CACHE_ROOT/toolchain/pulumi-v${PULUMI_VERSION}-langhost-v${LANGHOST_SDK_VERSION}"
-TOOLCHAIN_BIN="$TOOLCHAIN_DIR/bin"
-TOOLCHAIN_PLUGINS="$TOOLCHAIN_DIR/plugins"
-TOOLCHAIN_LOGS="$TOOLCHAIN_DIR/build-logs"
-
-# Helpers ---------------------------------------------------------------------
+TOOLCHAIN_CACHE="$OSIP_CACHE_ROOT/toolchain"
+TOOLCHAIN_LOGS="$TOOLCHAIN_CACHE/logs"
+# Project-local (git-ignored): what this checkout uses.
+#   .toolchain/bin/       links to the pulumi CLI and language host in use
+#   .toolchain/home/      PULUMI_HOME: plugins installed with `pulumi plugin install --file`
+#   .toolchain/openstack-sdk/  the Node SDK that package.json's @pulumi/openstack points at
+PROJECT_TOOLCHAIN="$TOOLCHAIN_REPO/.toolchain"
+PROJECT_BIN="$PROJECT_TOOLCHAIN/bin"
+PROJECT_PULUMI_HOME="$PROJECT_TOOLCHAIN/home"
+PROJECT_OPENSTACK_SDK="$PROJECT_TOOLCHAIN/openstack-sdk"
 
 # progress MESSAGE... : timestamped line on stderr (and in $TOOLCHAIN_LOG if set).
 progress() {
@@ -48,27 +49,26 @@ progress() {
     fi
 }
 
-# toolchain_pulumi_ok : bin/pulumi exists and reports v$PULUMI_VERSION.
-toolchain_pulumi_ok() {
-    local out
-    [ -x "$TOOLCHAIN_BIN/pulumi" ] || return 1
-    out="$(PULUMI_SKIP_UPDATE_CHECK=true PULUMI_HOME="$TOOLCHAIN_DIR" "$TOOLCHAIN_BIN/pulumi" version 2>/dev/null)" || return 1
-    [ "$out" = "v$PULUMI_VERSION" ]
+# plugin_version NAME : exact version of @pulumi/NAME in package.json, without a leading "v".
+plugin_version() {
+    node -e '
+        const deps = require(process.argv[1]).dependencies || {};
+        const v = deps["@pulumi/" + process.argv[2]];
+        if (!v) { console.error("@pulumi/" + process.argv[2] + " is not a dependency in package.json"); process.exit(1); }
+        const m = /^(?:file:.*-v)?v?(\d+\.\d+\.\d+)$/.exec(v);
+        if (!m) { console.error("@pulumi/" + process.argv[2] + ": \"" + v + "\" names no exact version"); process.exit(1); }
+        console.log(m[1]);
+    ' "$TOOLCHAIN_REPO/package.json" "$1"
 }
 
-# toolchain_langhost_ok : bin/pulumi-language-nodejs exists and runs. It has no
-# version flag; its usage text lists -typescript (exit status of -h is 2).
-toolchain_langhost_ok() {
-    local out
-    [ -x "$TOOLCHAIN_BIN/pulumi-language-nodejs" ] || return 1
-    out="$("$TOOLCHAIN_BIN/pulumi-language-nodejs" -h 2>&1 || true)"
-    case "$out" in
-        *-typescript*) return 0 ;;
-        *) return 1 ;;
-    esac
+# pulumi_reports BINARY : the binary prints v$PULUMI_VERSION for `pulumi version`.
+pulumi_reports() {
+    [ -x "$1" ] || return 1
+    [ "$(PULUMI_SKIP_UPDATE_CHECK=true PULUMI_HOME="${PULUMI_HOME:-$PROJECT_PULUMI_HOME}" "$1" version 2>/dev/null)" = "v$PULUMI_VERSION" ]
 }
 
-# toolchain_built : both binaries present and sane.
-toolchain_built() {
-    toolchain_pulumi_ok && toolchain_langhost_ok
+# langhost_reports BINARY : the language host prints v$PULUMI_VERSION for `-version`.
+langhost_reports() {
+    [ -x "$1" ] || return 1
+    [ "$("$1" -version 2>/dev/null)" = "v$PULUMI_VERSION" ] || [ "$("$1" -version 2>/dev/null)" = "$PULUMI_VERSION" ]
 }

@@ -1,12 +1,20 @@
-// Drives the real Pulumi CLI and Node.js language host built by scripts/toolchain/build.sh
-// against a file:// backend, on a scratch copy of this project (so test stacks never land in stacks/).
-import { spawnSync } from "child_process";
+// The real engine for integration tests: the Pulumi CLI, language host and provider plugins that
+// scripts/toolchain/build.sh set up in .toolchain/, driven through the Automation API on a
+// scratch copy of this project (its own Pulumi.yaml) with a throw-away file:// backend.
+import {
+    InlineProgramArgs,
+    LocalWorkspace,
+    PulumiCommand,
+    PulumiFn,
+    Stack,
+} from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 
 export const ROOT = path.join(__dirname, "..", "..");
+const TOOLCHAIN = path.join(ROOT, ".toolchain");
 
 const PROJECT_FILES = [
     "Pulumi.yaml",
@@ -16,108 +24,95 @@ const PROJECT_FILES = [
     "config.ts",
     "components",
     "distros",
+    "policy",
     "scripts",
     "suites",
 ];
 
-/** Where build.sh caches the toolchain (bin/ and the PULUMI_HOME with plugins/). */
-export function toolchainDir(): string {
-    const out = spawnSync(
-        "bash",
-        ["-c", `source ${ROOT}/scripts/toolchain/lib.sh && echo "$TOOLCHAIN_DIR"`],
-        { encoding: "utf8" },
-    );
-    if (out.status !== 0) throw new Error(`cannot read the toolchain location: ${out.stderr}`);
-    return out.stdout.trim();
+/** The environment of every engine run: offline, project-local plugins, a file:// backend. */
+export function engineEnv(stateDir: string): Record<string, string> {
+    return {
+        PATH: `${path.join(TOOLCHAIN, "bin")}:${process.env.PATH}`,
+        PULUMI_HOME: path.join(TOOLCHAIN, "home"),
+        PULUMI_BACKEND_URL: `file://${stateDir}`,
+        PULUMI_CONFIG_PASSPHRASE: "integration-test",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_DISABLE_REGISTRY_RESOLVE: "true",
+        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+        NO_COLOR: "1",
+    };
 }
 
-export interface CliResult {
-    status: number;
-    stdout: string;
-    stderr: string;
-    /** stdout and stderr together, for messages that may go to either. */
-    output: string;
-}
-
-export class EngineProject {
+/** A scratch copy of the project, so test stacks never land in stacks/ or .state/. */
+export class ScratchProject {
     readonly dir: string;
-    private readonly env: NodeJS.ProcessEnv;
+    readonly stateDir: string;
+    private command?: PulumiCommand;
 
-    constructor() {
+    constructor(extraEnv: Record<string, string> = {}) {
+        if (!fs.existsSync(path.join(TOOLCHAIN, "bin", "pulumi"))) {
+            throw new Error(`no Pulumi toolchain in ${TOOLCHAIN}: run scripts/toolchain/build.sh`);
+        }
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-engine-"));
         for (const f of PROJECT_FILES)
             fs.cpSync(path.join(ROOT, f), path.join(this.dir, f), { recursive: true });
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
         fs.mkdirSync(path.join(this.dir, "stacks"));
-        const toolchain = toolchainDir();
-        if (!fs.existsSync(path.join(toolchain, "bin", "pulumi"))) {
-            throw new Error(
-                `no Pulumi toolchain at ${toolchain}: run scripts/toolchain/build.sh (npm run toolchain)`,
-            );
-        }
-        this.env = {
-            ...process.env,
-            PATH: `${path.join(toolchain, "bin")}:${process.env.PATH}`,
-            PULUMI_HOME: toolchain,
-            PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".state")}`,
-            PULUMI_CONFIG_PASSPHRASE: "integration-test",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_DISABLE_REGISTRY_RESOLVE: "true",
-            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-            NO_COLOR: "1",
-        };
-        fs.mkdirSync(path.join(this.dir, ".state"));
+        this.stateDir = path.join(this.dir, ".state");
+        fs.mkdirSync(this.stateDir);
+        this.env = { ...engineEnv(this.stateDir), ...extraEnv };
     }
 
+    readonly env: Record<string, string>;
+
     /** Writes stacks/Pulumi.<stack>.yaml with the given config (keys without the project prefix). */
-    writeStack(stack: string, config: Record<string, unknown>): string {
+    writeStack(stack: string, config: Record<string, unknown>): void {
         const doc = {
             config: Object.fromEntries(
                 Object.entries(config).map(([k, v]) => [`os-image-pipeline:${k}`, v]),
             ),
         };
-        const file = path.join(this.dir, "stacks", `Pulumi.${stack}.yaml`);
-        fs.writeFileSync(file, stringify(doc));
-        return file;
+        fs.writeFileSync(path.join(this.dir, "stacks", `Pulumi.${stack}.yaml`), stringify(doc));
     }
 
-    pulumi(...args: string[]): CliResult {
-        const r = spawnSync("pulumi", [...args, "--non-interactive"], {
-            cwd: this.dir,
-            env: this.env,
-            encoding: "utf8",
-            timeout: 300000,
-        });
+    private async options() {
+        this.command ??= await PulumiCommand.get({ root: TOOLCHAIN, skipVersionCheck: false });
         return {
-            status: r.status ?? -1,
-            stdout: r.stdout,
-            stderr: r.stderr,
-            output: `${r.stdout}\n${r.stderr}`,
+            workDir: this.dir,
+            pulumiHome: this.env.PULUMI_HOME,
+            pulumiCommand: this.command,
+            envVars: this.env,
         };
     }
 
-    /** Whether a provider plugin of that exact version is installed in the toolchain's PULUMI_HOME. */
-    hasPlugin(name: string, version: string): boolean {
-        return fs.existsSync(
-            path.join(this.env.PULUMI_HOME!, "plugins", `resource-${name}-v${version}`),
+    /** A stack of the project's own program (index.ts). */
+    async programStack(stackName: string): Promise<Stack> {
+        return LocalWorkspace.createOrSelectStack(
+            { stackName, workDir: this.dir },
+            await this.options(),
         );
     }
 
-    /** The stack's state as `pulumi stack export` prints it. */
-    resources(stack: string): { type: string; urn: string }[] {
-        const r = this.pulumi("stack", "export", "--stack", stack);
-        if (r.status !== 0) throw new Error(r.output);
-        return (
-            (
-                JSON.parse(r.stdout) as {
-                    deployment: { resources?: { type: string; urn: string }[] };
-                }
-            ).deployment.resources ?? []
-        );
+    /** A stack whose program is given inline (a component built alone), same Pulumi.yaml. */
+    async inlineStack(stackName: string, program: PulumiFn): Promise<Stack> {
+        const args: InlineProgramArgs = { stackName, projectName: "os-image-pipeline", program };
+        return LocalWorkspace.createOrSelectStack(args, await this.options());
     }
 
     remove(): void {
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
+}
+
+/** Resources of a stack's state as `pulumi stack export` has them, by type. */
+export async function stateTypes(stack: Stack): Promise<string[]> {
+    const state = await stack.exportStack();
+    const resources = (state.deployment as { resources?: { type: string }[] }).resources ?? [];
+    return resources.map((r) => r.type);
+}
+
+/** An error's whole text, as the CLI printed it (Automation API errors carry stdout and stderr). */
+export function errorText(e: unknown): string {
+    return String((e as { message?: string }).message ?? e);
 }
