@@ -242,6 +242,14 @@ export interface StackSecrets {
     sshPrivateKey?: pulumi.Output<string>;
     /** Bearer token of the vendor image downloads (RHEL subscription). */
     vendorToken?: pulumi.Output<string>;
+    /** `user:token` per registry that needs a login; the others are used anonymously. */
+    registryAuth?: pulumi.Output<RegistryCredentials>;
+}
+
+/** Login of each registry, as `user:token`. */
+export interface RegistryCredentials {
+    internal?: string;
+    public?: string;
 }
 
 export function readSecrets(config: pulumi.Config): StackSecrets {
@@ -251,6 +259,7 @@ export function readSecrets(config: pulumi.Config): StackSecrets {
         ),
         sshPrivateKey: config.getSecret("sshPrivateKey"),
         vendorToken: config.getSecret("vendorToken"),
+        registryAuth: config.getSecretObject<RegistryCredentials>("registryAuth"),
     };
 }
 

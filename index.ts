@@ -9,7 +9,7 @@ import {
     promotionRefusals,
     releasePassed,
 } from "./components/promotionGate";
-import { makeProviders } from "./components/providers";
+import { cloudProviders, dockerProvider } from "./components/providers";
 import { loadCatalogue } from "./distros/catalogue";
 import { kickstartsFor, validateKickstarts } from "./distros/kickstarts";
 
@@ -47,16 +47,17 @@ const distros = Object.entries(stack.distros).map(([key, d]) => {
 
 async function main() {
     if (distros.length === 0) return { report: {} };
-    const providers = makeProviders(stack, secrets);
+    const clouds = cloudProviders(stack, secrets);
     // The evidence gate: read what earlier updates recorded, refuse before registering anything.
     const requests = distros.flatMap((x) => x.requests);
-    const evidence = await gatherEvidence(requests, glanceLookup(providers.production));
+    const evidence = await gatherEvidence(requests, glanceLookup(clouds.production));
     const refusals = promotionRefusals(requests, evidence, (key) => stack.distros[key]?.promote);
     if (refusals.length > 0) {
         throw new Error(
             `promotion refused by the evidence gate (${stackFile})\n${refusals.join("\n")}`,
         );
     }
+    const providers = { ...clouds, docker: dockerProvider(stack, secrets) };
     const report: Record<string, unknown> = {};
     for (const { key, entry, d, arches, releases, requests: reqs } of distros) {
         for (const arch of arches) {

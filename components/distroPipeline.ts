@@ -161,7 +161,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
                         workDir: args.workDir,
                         platform: arch === "x86_64" ? "linux/amd64" : "linux/arm64",
                     },
-                    { parent: this },
+                    { parent: this, providers: [args.providers.docker] },
                 );
                 this.containers[release] = pulumi
                     .all([container.testImage, container.published])

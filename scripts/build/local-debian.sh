@@ -3,7 +3,7 @@
 # debootstrap (needs root). Outputs, in $WORK_DIR/<distro>/<arch>/<release>/:
 #   <distro>-<arch>-<release>.qcow2   one ext4 filesystem, no partition table, no boot loader:
 #                                     the lab boots it with the kernel inside it (direct boot)
-#   rootfs.tar                        the same tree without kernel and modules, for the container
+#   rootfs.tar                        the same tree with its kernel packages purged, for the container
 # Last line of stdout: {"artefact": ..., "sha256": ..., "rootfs": ...}.
 # The debootstrap result is cached per suite, arch and package list: rebuilds take seconds.
 set -euo pipefail
@@ -65,12 +65,17 @@ EOR
 chroot "$root" systemctl enable ssh systemd-resolved systemd-timesyncd >/dev/null 2>&1 || true
 chroot "$root" apt-get clean
 
-log "container rootfs (no kernel, no modules)"
-tar -C "$root" --numeric-owner --exclude=./boot/* --exclude=./usr/lib/modules/* -cf "$out/rootfs.tar" .
-
 log "filesystem image"
 rm -f "$out/disk.raw"
 mkfs.ext4 -q -L root -d "$root" "$out/disk.raw" "${DISK_SIZE:-2G}" >&2
+
+# A container carries no kernel: not its files, and not its packages in the package database.
+log "container rootfs (kernel packages purged)"
+# shellcheck disable=SC2016 # ${Package} is dpkg-query's, not the shell's
+mapfile -t kernels < <(chroot "$root" dpkg-query -W -f '${Package}\n' 'linux-image-*')
+chroot "$root" dpkg --purge "${kernels[@]}" >"$out/purge-kernel.log" 2>&1 ||
+    { tail -n 20 "$out/purge-kernel.log" >&2; fail "purging ${kernels[*]} from the container rootfs failed"; }
+tar -C "$root" --numeric-owner --exclude=./boot/* --exclude=./usr/lib/modules/* -cf "$out/rootfs.tar" .
 artefact="$out/$DISTRO-$ARCH-$RELEASE.qcow2"
 qemu-img convert -O qcow2 "$out/disk.raw" "$artefact.part"
 mv "$artefact.part" "$artefact"

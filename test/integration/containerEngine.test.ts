@@ -5,7 +5,9 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
+import * as docker from "@pulumi/docker";
 import { ContainerImage, publicTags } from "../../components/containerImage";
+import { registryAuthEntry } from "../../components/providers";
 import { ImageBuild } from "../../components/imageBuild";
 import { loadCatalogue } from "../../distros/catalogue";
 import { ROOT, ScratchProject, stateTypes } from "./engine";
@@ -83,17 +85,31 @@ describe("real engine: command and docker resources (ImageBuild + ContainerImage
                 builders: { local: { workDir } },
                 frozen: false,
             });
-            const container = new ContainerImage(`debian12-x86_64-${RELEASE}-container`, {
-                rootfs: build.rootfs.apply((r) => r ?? ""),
-                repository: "debian12",
-                release: RELEASE,
-                major: debian12.osVersion,
-                internalRegistry: `127.0.0.1:${internal}/osimages`,
-                publicRegistry: `127.0.0.1:${published}/osimages`,
-                publish: new pulumi.Config().getBoolean("publish") ?? false,
-                workDir,
-                platform: "linux/amd64",
+            const registries = {
+                internal: `127.0.0.1:${internal}/osimages`,
+                public: `127.0.0.1:${published}/osimages`,
+            };
+            const dockerProvider = new docker.Provider("docker", {
+                registryAuth: [
+                    registryAuthEntry(registries.internal, "internal", undefined),
+                    registryAuthEntry(registries.public, "public", undefined),
+                ],
             });
+            const container = new ContainerImage(
+                `debian12-x86_64-${RELEASE}-container`,
+                {
+                    rootfs: build.rootfs.apply((r) => r ?? ""),
+                    repository: "debian12",
+                    release: RELEASE,
+                    major: debian12.osVersion,
+                    internalRegistry: registries.internal,
+                    publicRegistry: registries.public,
+                    publish: new pulumi.Config().getBoolean("publish") ?? false,
+                    workDir,
+                    platform: "linux/amd64",
+                },
+                { providers: [dockerProvider] },
+            );
             return { testImage: container.testImage, published: container.published };
         });
     });

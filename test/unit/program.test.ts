@@ -114,6 +114,19 @@ describe("the program under mocks", () => {
             assert.strictEqual(missingProperties(image.inputs as never), undefined);
         });
 
+        it("pushes through one explicit docker provider, anonymous and in plain HTTP on the loopback registries", () => {
+            const provider = byName(resources, "docker");
+            assert.strictEqual(provider.type, "pulumi:providers:docker");
+            assert.deepStrictEqual(JSON.parse(String(provider.inputs.registryAuth)), [
+                { address: "http://127.0.0.1:5001", authDisabled: true },
+                { address: "http://127.0.0.1:5002", authDisabled: true },
+            ]);
+            assert.match(
+                byName(resources, "debian12-x86_64-2026-11-01-container-image").provider ?? "",
+                /::docker::/,
+            );
+        });
+
         it("uses the production provider for the image and the test provider to accept the share", () => {
             assert.match(
                 byName(resources, "debian12-x86_64-bios-2026-11-01-image").provider ?? "",
