@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "bin/", ".state/", ".lab/"] },
+    { ignores: ["node_modules/", "bin/", ".state/", ".lab/", ".toolchain/"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
