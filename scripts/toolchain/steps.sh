@@ -14,8 +14,13 @@ run() {
     shift
     t0=$(date +%s)
     progress "$desc ..."
+    # The sleep is killed with the heartbeat: an orphaned one would hold the caller's pipe open.
     (
-        while sleep 30; do
+        trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+        while :; do
+            sleep 30 &
+            nap=$!
+            wait "$nap"
             kill -0 "$me" 2>/dev/null || exit 0
             progress "  ... still $desc ($(($(date +%s) - t0))s)"
         done
@@ -41,10 +46,10 @@ run() {
 # refused_modules : names each module the proxy refused in this build's log.
 refused_modules() {
     local lines
-    lines="$(grep -E 'reading https?://[^ ]+/@v/[^ ]+: (403|404|410)' "$TOOLCHAIN_LOG" | sort -u || true)"
+    lines="$(sed -nE 's#^.*[[:space:]]([^[:space:]]+@v[^[:space:]:]+): reading https?://[^[:space:]]+: ((403|404|410).*)$#  \1: \2#p' "$TOOLCHAIN_LOG" | sort -u)"
     [ -n "$lines" ] || return 0
-    progress "the Go module proxy refused these modules (the sources are not in $OSIP_THIRD_PARTY either):"
-    printf '%s\n' "$lines" | sed -E 's#.*reading https?://[^ ]+/([^ ]+)/@v/([^ :]+)\.(info|mod|zip): (.*)#  \1@\2: \4#' >&2
+    progress "the Go module proxy refused these modules (their sources are not in $OSIP_THIRD_PARTY either):"
+    printf '%s\n' "$lines" >&2
 }
 
 # verify_archive NAME : the archive exists in $OSIP_THIRD_PARTY and matches its SHA256SUMS line.
@@ -73,19 +78,18 @@ verify_archive() {
 # extract_archive VAR NAME : verified archive extracted once into the cache; VAR gets its folder.
 # The folder is keyed by the archive's name: a different archive of the same name is refused above.
 extract_archive() {
-    local __var=$1 name=$2 dir tmp
-    verify_archive "$name" || return 1
-    dir="$TOOLCHAIN_CACHE/src/${name%.tar.gz}"
-    if [ ! -e "$dir/.extracted" ]; then
-        rm -rf "$dir" "$dir.tmp"
-        tmp="$dir.tmp"
-        mkdir -p "$tmp"
-        progress "extracting $name"
-        tar -C "$tmp" --strip-components=1 -xzf "$OSIP_THIRD_PARTY/$name"
-        touch "$tmp/.extracted"
-        mv "$tmp" "$dir"
+    local __var=$1 __name=$2 __dir
+    verify_archive "$__name" || return 1
+    __dir="$TOOLCHAIN_CACHE/src/${__name%.tar.gz}"
+    if [ ! -e "$__dir/.extracted" ]; then
+        rm -rf "$__dir" "$__dir.tmp"
+        mkdir -p "$__dir.tmp"
+        progress "extracting $__name"
+        tar -C "$__dir.tmp" --strip-components=1 -xzf "$OSIP_THIRD_PARTY/$__name"
+        touch "$__dir.tmp/.extracted"
+        mv "$__dir.tmp" "$__dir"
     fi
-    printf -v "$__var" '%s' "$dir"
+    printf -v "$__var" '%s' "$__dir"
 }
 
 # go_build DIR OUT PACKAGE VERSION_SYMBOL VERSION : a static, trimmed binary, installed atomically.
@@ -100,14 +104,14 @@ go_build() {
 
 # module_dir VAR MODULE@VERSION : downloads a module from the proxy; VAR gets its cache folder.
 module_dir() {
-    local __var=$1 json dir
-    json="$(go mod download -json "$2" 2>>"$TOOLCHAIN_LOG")" || true
-    dir="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
-    if [ -z "$dir" ] || [ ! -d "$dir" ]; then
-        progress "the Go module proxy did not serve $2: $(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Error": //p')"
+    local __var=$1 __json __dir
+    __json="$(go mod download -json "$2" 2>>"$TOOLCHAIN_LOG")" || true
+    __dir="$(printf '%s\n' "$__json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+    if [ -z "$__dir" ] || [ ! -d "$__dir" ]; then
+        progress "the Go module proxy did not serve $2: $(printf '%s\n' "$__json" | sed -n 's/^[[:space:]]*"Error": //p')"
         return 1
     fi
-    printf -v "$__var" '%s' "$dir"
+    printf -v "$__var" '%s' "$__dir"
 }
 
 build_cli() {
