@@ -55,7 +55,13 @@ export class ContainerImage extends pulumi.ComponentResource {
             `${name}-image`,
             {
                 imageName: testRef,
-                build: { context: context.stdout.apply((s) => s.trim()), platform: args.platform },
+                // Both from the context step's output: unknown until it ran, so a preview does not
+                // look for a Dockerfile that the update has yet to write.
+                build: {
+                    context: context.stdout.apply((s) => s.trim()),
+                    dockerfile: context.stdout.apply((s) => `${s.trim()}/Dockerfile`),
+                    platform: args.platform,
+                },
             },
             { parent: this, customTimeouts: { create: "30m" } },
         );

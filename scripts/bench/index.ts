@@ -3,45 +3,10 @@
 // measured in the same process. Results go to BENCHMARKS.md by hand.
 import * as os from "os";
 import { performance } from "perf_hooks";
-import { loadCatalogue } from "../../distros/catalogue";
-import { runProgram, stackConfig } from "../../test/unit/harness";
+import { runProgram } from "../../test/unit/harness";
+import { BENCH_SIZES, SECRETS, stackWith } from "./stacks";
 
 const REPEATS = 3;
-/** (Koji distros, releases each): about 10, 50 and 200 images. */
-const BENCH_SIZES = (process.env.OSIP_BENCH_SIZES ?? "1x3,4x4,10x7")
-    .split(",")
-    .map((s) => s.split("x").map(Number) as [number, number]);
-const SECRETS = { sshPrivateKey: "bench-key" };
-
-/** A site-example stack with `distros` Koji distros (both arches), each keeping `releases` releases. */
-function stackWith(distros: number, releases: number): Record<string, unknown> {
-    const base = stackConfig("site-example");
-    const keys = [...loadCatalogue().values()]
-        .filter((e) => e.build.backend === "koji" && e.arches.length === 2)
-        .map((e) => e.key);
-    if (distros > keys.length) throw new Error(`only ${keys.length} Koji distros with two arches`);
-    const ids = Array.from(
-        { length: releases },
-        (_, i) => `2026-${String(i + 1).padStart(2, "0")}-01`,
-    );
-    const chosen = keys.slice(0, distros);
-    const builders = base.builders as { koji: Record<string, unknown> };
-    return {
-        ...base,
-        builders: {
-            ...builders,
-            koji: {
-                ...builders.koji,
-                targets: Object.fromEntries(chosen.map((k) => [k, `${k}-image`])),
-                installTrees: Object.fromEntries(
-                    chosen.map((k) => [k, `https://mirror.example.org/${k}/`]),
-                ),
-            },
-        },
-        distros: Object.fromEntries(chosen.map((k) => [k, { releases: ids, keep: releases }])),
-    };
-}
-
 async function median(
     config: Record<string, unknown>,
 ): Promise<{ ms: number; resources: number; images: number }> {

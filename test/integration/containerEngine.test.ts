@@ -10,7 +10,7 @@ import { ContainerImage, publicTags } from "../../components/containerImage";
 import { registryAuthEntry } from "../../components/providers";
 import { ImageBuild } from "../../components/imageBuild";
 import { loadCatalogue } from "../../distros/catalogue";
-import { ROOT, ScratchProject, stateTypes } from "./engine";
+import { ROOT, ScratchProject, stateTypes } from "../../scripts/dev/engineWorkspace";
 
 const RELEASE = "2026-11-01";
 
@@ -122,6 +122,13 @@ describe("real engine: command and docker resources (ImageBuild + ContainerImage
             fs.rmSync(services, { recursive: true, force: true });
         }
         project?.remove();
+    });
+
+    it("previews the first release before anything exists (no build context, no Dockerfile yet)", async () => {
+        const preview = await stack.preview();
+        // The stack, the docker provider, ImageBuild + its command, ContainerImage + context,
+        // image and test.
+        assert.deepStrictEqual(preview.changeSummary, { create: 8 });
     });
 
     it("`up` builds the image, pushes the test tag and runs the container suites", async () => {

@@ -3,7 +3,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as path from "path";
 import { stackConfig } from "../unit/harness";
-import { errorText, ROOT, ScratchProject, stateTypes } from "./engine";
+import { errorText, ROOT, ScratchProject, stateTypes } from "../../scripts/dev/engineWorkspace";
 
 /** The lab stack's config with no distro enabled: the program runs, nothing needs a cloud. */
 function emptyLab(): Record<string, unknown> {

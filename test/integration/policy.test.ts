@@ -8,7 +8,7 @@ import { EVIDENCE_PROPERTIES } from "../../components/evidence";
 import { GlanceImage, glanceProperties } from "../../components/glanceImage";
 import { imageName } from "../../components/lifecycle";
 import { loadCatalogue } from "../../distros/catalogue";
-import { errorText, ScratchProject } from "./engine";
+import { errorText, ScratchProject } from "../../scripts/dev/engineWorkspace";
 
 const RELEASE = "2026-11-01";
 const SHA = "a".repeat(64);

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { engineEnv, ROOT } from "./engine";
+import { engineEnv, ROOT } from "../../scripts/dev/engineWorkspace";
 
 const PLUGINS = { command: "1.2.1", openstack: "5.5.1", docker: "4.11.0" };
 

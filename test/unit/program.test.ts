@@ -264,6 +264,16 @@ describe("the program under mocks", () => {
             );
         });
 
+        it("builds the container from the context step's folder, Dockerfile included", () => {
+            const image = byName(resources, "debian12-x86_64-2026-11-01-container-image");
+            const context = "/runner/debian12-x86_64-2026-11-01-container-context";
+            assert.deepStrictEqual(image.inputs.build, {
+                context,
+                dockerfile: `${context}/Dockerfile`,
+                platform: "linux/amd64",
+            });
+        });
+
         it("reports each image with its stage and test summary", async () => {
             const report = (await unwrap(outputs.report as never)) as Record<
                 string,

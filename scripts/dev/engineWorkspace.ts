@@ -1,4 +1,4 @@
-// The real engine for integration tests: the Pulumi CLI, language host and provider plugins that
+// The real engine for integration tests and benchmarks: the Pulumi CLI, language host and provider plugins that
 // scripts/toolchain/build.sh set up in .toolchain/, driven through the Automation API on a
 // scratch copy of this project (its own Pulumi.yaml) with a throw-away file:// backend.
 import {
