@@ -4,6 +4,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { Catalogue } from "./distros/catalogue";
+import { keptReleases } from "./model/lifecycle";
 import { Arch, ARCHES, DistroEntry, formatIssues, UseCase, USE_CASES } from "./distros/schema";
 
 /** A monthly build id: the date of the build, optionally a respin suffix (`2026-11-01.1`). */
@@ -206,18 +207,6 @@ export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
         );
     }
     return problems;
-}
-
-/** The releases that stay in Glance: the newest `keep` ones, oldest first. */
-export function keptReleases(d: Pick<DistroConfig, "releases" | "keep">): string[] {
-    return [...d.releases].sort(compareReleases).slice(-d.keep);
-}
-
-/** Orders build ids by date, then respin number. */
-export function compareReleases(a: string, b: string): number {
-    const [da, ra = "0"] = a.split(".");
-    const [db, rb = "0"] = b.split(".");
-    return da === db ? Number(ra) - Number(rb) : da < db ? -1 : 1;
 }
 
 /** Reads the stack's raw config keys; JSON errors name the file and key. */

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { archesOf, parseStackConfig, readRawConfig, readSecrets } from "./config";
 import { DistroPipeline } from "./components/distroPipeline";
-import { planReleases, releaseSet } from "./components/lifecycle";
+import { planReleases, releaseSet } from "./model/lifecycle";
 import {
     evidenceRequests,
     gatherEvidence,

@@ -1,7 +1,7 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { Arch, BootMode, DistroEntry } from "../distros/schema";
-import { Stage, variantLabel, visibility } from "./lifecycle";
+import { Stage, variantLabel, visibility } from "../model/lifecycle";
 
 /** Properties every image carries; the policy pack refuses images without them. */
 export const REQUIRED_PROPERTIES = [

@@ -1,8 +1,9 @@
 import * as openstack from "@pulumi/openstack";
-import { DistroConfig, keptReleases } from "../config";
+import { DistroConfig } from "../config";
+import { keptReleases } from "../model/lifecycle";
 import { Arch, BootMode, DistroEntry } from "../distros/schema";
-import { Evidence, evidenceFromProperties, hasPassed, refusalReason } from "./evidence";
-import { bootModesOf, buildKey } from "./lifecycle";
+import { Evidence, evidenceFromProperties, hasPassed, refusalReason } from "../model/evidence";
+import { bootModesOf, buildKey } from "../model/lifecycle";
 
 /** Fetches an image's properties by build key; undefined when no image carries that key. */
 export type ImageLookup = (key: string) => Promise<Record<string, unknown> | undefined>;

@@ -1,4 +1,4 @@
-import { EVIDENCE_PROPERTIES } from "../components/evidence";
+import { EVIDENCE_PROPERTIES } from "../model/evidence";
 import { REQUIRED_PROPERTIES } from "../components/glanceImage";
 
 /** The inputs of an openstack:images/image:Image the rules look at. */

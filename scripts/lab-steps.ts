@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { archesOf, parseStackConfig, readStackFile, StackConfig, useCasesFor } from "../config";
 import { buildCommand, BuildResult, parseBuildResult } from "../components/imageBuild";
-import { bootModesOf, buildKey, planReleases, releaseSet } from "../components/lifecycle";
+import { bootModesOf, buildKey, planReleases, releaseSet } from "../model/lifecycle";
 import { parseLabAddress } from "../components/testInstance";
 import { parseSummary, shellQuote, suiteCommand, suitesArchive } from "../components/testRun";
 import { userData } from "../components/userData";

@@ -9,7 +9,7 @@ import {
     planReleases,
     releaseSet,
     visibility,
-} from "../components/lifecycle";
+} from "../model/lifecycle";
 import { Catalogue, loadCatalogue } from "../distros/catalogue";
 
 /**

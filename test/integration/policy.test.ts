@@ -4,9 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { EVIDENCE_PROPERTIES } from "../../components/evidence";
+import { EVIDENCE_PROPERTIES } from "../../model/evidence";
 import { GlanceImage, glanceProperties } from "../../components/glanceImage";
-import { imageName } from "../../components/lifecycle";
+import { imageName } from "../../model/lifecycle";
 import { loadCatalogue } from "../../distros/catalogue";
 import { errorText, ScratchProject } from "../../scripts/dev/engineWorkspace";
 

@@ -1,11 +1,6 @@
 import * as assert from "assert";
-import {
-    compareReleases,
-    crossCheck,
-    keptReleases,
-    parseStackConfig,
-    StackConfig,
-} from "../../config";
+import { crossCheck, parseStackConfig, StackConfig } from "../../config";
+import { compareReleases, keptReleases } from "../../model/lifecycle";
 import { loadCatalogue } from "../../distros/catalogue";
 import { stackConfig } from "./harness";
 

@@ -4,7 +4,7 @@ import {
     hasPassed,
     refusalReason,
     restatedEvidence,
-} from "../../components/evidence";
+} from "../../model/evidence";
 import {
     evidenceRequests,
     gatherEvidence,

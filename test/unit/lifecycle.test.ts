@@ -9,7 +9,7 @@ import {
     variantLabel,
     vendorSkips,
     visibility,
-} from "../../components/lifecycle";
+} from "../../model/lifecycle";
 import { loadCatalogue } from "../../distros/catalogue";
 
 const catalogue = loadCatalogue();

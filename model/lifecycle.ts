@@ -1,5 +1,17 @@
-import { compareReleases, DistroConfig, keptReleases } from "../config";
+import type { DistroConfig } from "../config";
 import { Arch, BootMode, DistroEntry } from "../distros/schema";
+
+/** The releases that stay in Glance: the newest `keep` ones, oldest first. */
+export function keptReleases(d: Pick<DistroConfig, "releases" | "keep">): string[] {
+    return [...d.releases].sort(compareReleases).slice(-d.keep);
+}
+
+/** Orders build ids by date, then respin number. */
+export function compareReleases(a: string, b: string): number {
+    const [da, ra = "0"] = a.split(".");
+    const [db, rb = "0"] = b.split(".");
+    return da === db ? Number(ra) - Number(rb) : da < db ? -1 : 1;
+}
 
 /**
  * Where a release stands:
