@@ -5,6 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { Catalogue } from "./distros/catalogue";
 import { keptReleases } from "./model/lifecycle";
+import { isManaged, isPhysical } from "./model/useCases";
 import { Arch, ARCHES, DistroEntry, formatIssues, UseCase, USE_CASES } from "./distros/schema";
 
 /** A monthly build id: the date of the build, optionally a respin suffix (`2026-11-01.1`). */
@@ -188,7 +189,7 @@ export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
             problems.push(`builders.local: required by ${key} (local builder)`);
         }
     }
-    const physical = cfg.testing.useCases.filter((u) => u.endsWith("-physical"));
+    const physical = cfg.testing.useCases.filter(isPhysical);
     if (physical.length > 0 && cfg.testing.backend === "nova" && !cfg.testing.flavors?.physical) {
         problems.push(`testing.flavors.physical: required by the use cases ${physical.join(", ")}`);
     }
@@ -198,7 +199,7 @@ export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
                 problems.push(`testing.${field}: required by the nova backend`);
         }
     }
-    if (cfg.testing.useCases.some((u) => u.startsWith("managed-")) && !cfg.testing.agent) {
+    if (cfg.testing.useCases.some(isManaged) && !cfg.testing.agent) {
         problems.push("testing.agent: required by the managed use cases");
     }
     if (cfg.clouds.test.project !== cfg.clouds.production.project && !cfg.clouds.test.projectId) {

@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { UseCase } from "../distros/schema";
+import { isPhysical } from "../model/useCases";
 
 // Relative to the project directory, where Pulumi runs commands.
 const LAB_INSTANCE = "scripts/compute/lab-instance.sh";
@@ -34,7 +35,7 @@ export function flavorFor(
     useCase: UseCase,
     flavors: { virtual: string; physical?: string },
 ): string {
-    if (!useCase.endsWith("-physical")) return flavors.virtual;
+    if (!isPhysical(useCase)) return flavors.virtual;
     if (!flavors.physical) throw new Error(`use case ${useCase} needs testing.flavors.physical`);
     return flavors.physical;
 }

@@ -4,6 +4,7 @@ import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as path from "path";
 import { UseCase } from "../distros/schema";
+import { USE_CASE_SPECS } from "../model/useCases";
 
 export const SUITES_DIR = path.join(__dirname, "..", "suites");
 /** Where the suites are unpacked on the machine under test. */
@@ -57,11 +58,6 @@ export interface TestRunArgs {
     suiteTimeout: string;
 }
 
-/** Suites of a use case: everyone runs upstream and site; managed machines also the agent tests. */
-export function suitesFor(useCase: UseCase): string[] {
-    return useCase.startsWith("managed-") ? ["upstream", "site", "managed"] : ["upstream", "site"];
-}
-
 /** Single-quotes a value for sh. */
 export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -75,7 +71,7 @@ export function suiteCommand(useCase: UseCase, siteEnvironment: Record<string, s
     const env = Object.entries(siteEnvironment)
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([k, v]) => `${k}=${shellQuote(v)}`);
-    const suites = suitesFor(useCase).map((s) => `${REMOTE_SUITES}/${s}`);
+    const suites = USE_CASE_SPECS[useCase].suites.map((s) => `${REMOTE_SUITES}/${s}`);
     const junit = "/tmp/osimages-junit.xml";
     return [
         `rm -rf ${REMOTE_SUITES} && mkdir -p ${REMOTE_SUITES} && base64 -d | tar -xzf - -C ${REMOTE_SUITES} || exit 2`,

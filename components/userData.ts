@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { UseCase } from "../distros/schema";
+import { isManaged } from "../model/useCases";
 
 /** Configuration-management bootstrap of the managed use cases. */
 export interface AgentSettings {
@@ -25,7 +26,7 @@ export function userData(useCase: UseCase, agent?: AgentSettings): string {
             { path: "/etc/osimages-use-case", content: `${useCase}\n`, permissions: "0644" },
         ],
     };
-    if (useCase.startsWith("managed-")) {
+    if (isManaged(useCase)) {
         if (!agent)
             throw new Error(`use case ${useCase} needs testing.agent (server and environment)`);
         doc.packages = ["puppet-agent"];

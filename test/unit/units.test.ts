@@ -2,7 +2,8 @@ import * as assert from "assert";
 import { buildCommand, parseBuildResult } from "../../components/imageBuild";
 import { glanceProperties, REQUIRED_PROPERTIES } from "../../components/glanceImage";
 import { flavorFor, parseLabAddress } from "../../components/testInstance";
-import { parseSummary, shellQuote, suiteCommand, suitesFor } from "../../components/testRun";
+import { parseSummary, shellQuote, suiteCommand } from "../../components/testRun";
+import { USE_CASE_SPECS } from "../../model/useCases";
 import { BOOTSTRAP_MARKER, userData } from "../../components/userData";
 import { publicTags } from "../../components/containerImage";
 import { loadCatalogue } from "../../distros/catalogue";
@@ -175,8 +176,20 @@ describe("component helpers", () => {
 
     describe("TestRun", () => {
         it("runs the managed suite only on managed machines", () => {
-            assert.deepStrictEqual(suitesFor("unmanaged-virtual"), ["upstream", "site"]);
-            assert.deepStrictEqual(suitesFor("managed-physical"), ["upstream", "site", "managed"]);
+            assert.deepStrictEqual(USE_CASE_SPECS["unmanaged-virtual"].suites, [
+                "upstream",
+                "site",
+            ]);
+            assert.deepStrictEqual(USE_CASE_SPECS["managed-physical"].suites, [
+                "upstream",
+                "site",
+                "managed",
+            ]);
+            assert.match(
+                suiteCommand("managed-physical", {}),
+                / \/tmp\/osimages-suites\/upstream \/tmp\/osimages-suites\/site \/tmp\/osimages-suites\/managed;/,
+            );
+            assert.doesNotMatch(suiteCommand("unmanaged-virtual", {}), /suites\/managed/);
         });
 
         it("hands site facts to the suites, quoted, and keeps the runner's exit code", () => {
