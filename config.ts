@@ -4,6 +4,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { Catalogue } from "./distros/catalogue";
+import { backendOf } from "./model/backends";
 import { keptReleases } from "./model/lifecycle";
 import { isManaged, isPhysical } from "./model/useCases";
 import { Arch, ARCHES, DistroEntry, formatIssues, UseCase, USE_CASES } from "./distros/schema";
@@ -170,24 +171,7 @@ export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
                 `${at}: none of its use cases (${entry.useCases.join(", ")}) is in testing.useCases`,
             );
         }
-        const build = entry.build;
-        if (build.backend === "koji") {
-            const koji = cfg.builders.koji;
-            if (!koji) problems.push(`builders.koji: required by ${key} (Koji-built)`);
-            else {
-                if (!koji.targets[key]) problems.push(`builders.koji.targets.${key}: missing`);
-                if (!koji.installTrees[key])
-                    problems.push(`builders.koji.installTrees.${key}: missing`);
-            }
-        } else if (build.backend === "vendor") {
-            if (!cfg.builders.vendor)
-                problems.push(`builders.vendor: required by ${key} (vendor image)`);
-            for (const r of kept) {
-                if (!d.vendorVersions?.[r]) problems.push(`${at}.vendorVersions.${r}: missing`);
-            }
-        } else if (!cfg.builders.local) {
-            problems.push(`builders.local: required by ${key} (local builder)`);
-        }
+        problems.push(...backendOf(entry).missingSettings(entry, cfg.builders, d, kept));
     }
     const physical = cfg.testing.useCases.filter(isPhysical);
     if (physical.length > 0 && cfg.testing.backend === "nova" && !cfg.testing.flavors?.physical) {

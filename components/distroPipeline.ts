@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { CloudConfig, DistroConfig, StackConfig, StackSecrets, useCasesFor } from "../config";
 import { Arch, BootMode, DistroEntry } from "../distros/schema";
+import { backendOf } from "../model/backends";
 import { ContainerImage } from "./containerImage";
 import { Evidence, restatedEvidence } from "../model/evidence";
 import { GlanceImage, glanceProperties } from "./glanceImage";
@@ -64,18 +65,6 @@ export function cliEnvironment(
     };
 }
 
-/** Where the bytes come from, for `image_source`. */
-export function imageSource(entry: DistroEntry, stack: StackConfig): string {
-    switch (entry.build.backend) {
-        case "koji":
-            return `koji ${stack.builders.koji?.hub ?? ""} ${stack.builders.koji?.targets[entry.key] ?? ""}`.trim();
-        case "vendor":
-            return stack.builders.vendor?.url ?? "vendor";
-        case "local":
-            return `debootstrap ${entry.build.suite}`;
-    }
-}
-
 /** The whole monthly cycle of one distro on one arch: build, upload, test, evidence, container. */
 export class DistroPipeline extends pulumi.ComponentResource {
     public readonly images: ImageReport[] = [];
@@ -116,7 +105,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
                                 bootMode,
                                 release,
                                 key,
-                                source: imageSource(entry, stack),
+                                source: backendOf(entry).imageSource(entry, stack.builders),
                                 keep: args.distro.keep,
                             }),
                             osimages_sha256: sha256,

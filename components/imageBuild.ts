@@ -1,13 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
 import { StackConfig } from "../config";
 import { Arch, DistroEntry } from "../distros/schema";
-
-// Paths relative to the project directory, where Pulumi runs commands: a checkout elsewhere
-// must not look like changed build inputs.
-const SCRIPTS_DIR = "scripts/build";
-const DISTROS = "distros";
+import { backendOf, BuildCommand } from "../model/backends";
 
 export interface ImageBuildArgs {
     /** Catalogue entry of the distro. */
@@ -38,67 +33,9 @@ export interface BuildResult {
     rootfs?: string;
 }
 
-/** The shell command and environment that build one image. */
-export interface BuildCommand {
-    create: string;
-    environment: Record<string, string>;
-}
-
-/** Chooses the backend's script and its environment; throws naming the missing builder setting. */
+/** Chooses the backend's command and its environment; throws naming the missing builder setting. */
 export function buildCommand(args: Omit<ImageBuildArgs, "frozen" | "vendorToken">): BuildCommand {
-    const { entry, arch, release, builders } = args;
-    const common = { DISTRO: entry.key, ARCH: arch, RELEASE: release };
-    switch (entry.build.backend) {
-        case "koji": {
-            const koji = builders.koji;
-            if (!koji) throw new Error(`${entry.key}: builders.koji is not configured`);
-            return {
-                create: `bash ${path.posix.join(SCRIPTS_DIR, "koji-image-build.sh")}`,
-                environment: {
-                    ...common,
-                    KOJI_PROFILE: koji.profile,
-                    KOJI_TARGET: koji.targets[entry.key] ?? "",
-                    INSTALL_TREE: koji.installTrees[entry.key] ?? "",
-                    KICKSTART: path.posix.join(DISTROS, "kickstarts", entry.build.kickstart),
-                    // Koji re-parses the kickstart: with the syntax it was validated against.
-                    KS_VERSION: entry.build.ksVersion,
-                    SCRATCH: koji.scratch ? "1" : "0",
-                    // Oz wants the RHEL-compatible release the image is based on.
-                    KOJI_DISTRO: `RHEL-${entry.osVersion.split(".")[0]}.0`,
-                },
-            };
-        }
-        case "vendor": {
-            const vendor = builders.vendor;
-            if (!vendor) throw new Error(`${entry.key}: builders.vendor is not configured`);
-            if (!args.vendorVersion)
-                throw new Error(`${entry.key}: no vendor version for ${release}`);
-            const image = entry.build.imageTemplate
-                .replace("{arch}", arch)
-                .replace("{version}", args.vendorVersion);
-            return {
-                create: `bash ${path.posix.join(SCRIPTS_DIR, "vendor-image.sh")}`,
-                environment: {
-                    ...common,
-                    VENDOR_URL: vendor.url,
-                    VENDOR_IMAGE: image,
-                    CUSTOMIZE: path.posix.join(DISTROS, "customize", entry.build.customize),
-                },
-            };
-        }
-        case "local": {
-            const local = builders.local;
-            if (!local) throw new Error(`${entry.key}: builders.local is not configured`);
-            return {
-                create: `bash ${path.posix.join(SCRIPTS_DIR, "local-debian.sh")}`,
-                environment: {
-                    ...common,
-                    SUITE: entry.build.suite,
-                    WORK_DIR: local.workDir,
-                },
-            };
-        }
-    }
+    return backendOf(args.entry).command(args);
 }
 
 /** Parses the JSON result line the build scripts print last; throws with the output tail. */

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
+import { backendOf } from "../model/backends";
 import { DistroEntry, distroEntrySchema, formatIssues } from "./schema";
 
 /** Where the shipped catalogue, kickstarts and customisation scripts live. */
@@ -19,26 +20,13 @@ export function parseEntry(file: string, raw: unknown, distrosDir = DISTROS_DIR)
     if (entry.key !== expectedKey) {
         throw new Error(`${file}: key: "${entry.key}" must equal the file name "${expectedKey}"`);
     }
-    const referenced = referencedFile(entry);
+    const referenced = backendOf(entry).referencedFile(entry);
     if (referenced && !fs.existsSync(path.join(distrosDir, referenced.dir, referenced.name))) {
         throw new Error(
             `${file}: build.${referenced.field}: ${referenced.dir}/${referenced.name} does not exist`,
         );
     }
     return entry;
-}
-
-function referencedFile(
-    entry: DistroEntry,
-): { field: string; dir: string; name: string } | undefined {
-    switch (entry.build.backend) {
-        case "koji":
-            return { field: "kickstart", dir: "kickstarts", name: entry.build.kickstart };
-        case "vendor":
-            return { field: "customize", dir: "customize", name: entry.build.customize };
-        case "local":
-            return undefined;
-    }
 }
 
 /** Loads every `<key>.yaml` of a catalogue directory, validated, keyed by distro key. */
