@@ -5,7 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { Catalogue } from "./distros/catalogue";
 import { backendOf } from "./model/backends";
-import { keptReleases } from "./model/lifecycle";
+import { keptReleases, releaseSet } from "./model/lifecycle";
 import { isManaged, isPhysical } from "./model/useCases";
 import { Arch, ARCHES, DistroEntry, formatIssues, UseCase, USE_CASES } from "./distros/schema";
 
@@ -164,6 +164,11 @@ export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
         if (d.promote !== undefined && !kept.includes(d.promote)) {
             problems.push(
                 `${at}.promote: ${d.promote} is not one of the kept releases (${kept.join(", ")})`,
+            );
+        }
+        if (d.promote !== undefined && releaseSet(d).skipped.includes(d.promote)) {
+            problems.push(
+                `${at}.promote: ${d.promote} is skipped (same vendor version as the release before it)`,
             );
         }
         if (useCasesFor(entry, cfg).length === 0) {

@@ -5,17 +5,28 @@ import {
     refusalReason,
     restatedEvidence,
 } from "../../model/evidence";
-import {
-    evidenceRequests,
-    gatherEvidence,
-    promotionRefusals,
-    releasePassed,
-} from "../../components/promotionGate";
+import { gatherEvidence } from "../../components/evidenceLookup";
+import { parseStackConfig } from "../../config";
 import { loadCatalogue } from "../../distros/catalogue";
-import { passedImage } from "./harness";
+import { imagesToCheck, planStack } from "../../model/plan";
+import { passedImage, stackConfig } from "./harness";
 
-const cs9 = loadCatalogue().get("cs9")!;
+const catalogue = loadCatalogue();
 const d = { releases: ["2026-09-01", "2026-10-01", "2026-11-01"], keep: 3, promote: "2026-10-01" };
+
+/** The example site with cs9 only, as given. */
+function site(cs9: Record<string, unknown>) {
+    return parseStackConfig(
+        { ...stackConfig("site-example"), distros: { cs9 } },
+        "stacks/Pulumi.site-example.yaml",
+        catalogue,
+    );
+}
+
+/** The stage the plan gives a release of cs9 x86_64. */
+function stageOf(plan: ReturnType<typeof planStack>, release: string): string | undefined {
+    return plan.pipelines[0].releases.find((r) => r.release === release)?.stage;
+}
 
 describe("evidence and the promotion gate", () => {
     it("reads passed evidence back, and restates exactly the evidence keys the step wrote", () => {
@@ -63,7 +74,7 @@ describe("evidence and the promotion gate", () => {
     });
 
     it("asks for every image of every kept release, per arch and firmware", () => {
-        const reqs = evidenceRequests("cs9", cs9, { ...d, keep: 2 }, ["x86_64", "aarch64"]);
+        const reqs = imagesToCheck(site({ ...d, keep: 2 }), catalogue);
         assert.deepStrictEqual(reqs.map((r) => r.key).sort(), [
             "cs9-aarch64-uefi-2026-10-01",
             "cs9-aarch64-uefi-2026-11-01",
@@ -75,30 +86,31 @@ describe("evidence and the promotion gate", () => {
     });
 
     it("refuses a promotion naming distro, arch, firmware and release of each unpassed image", async () => {
-        const reqs = evidenceRequests("cs9", cs9, d, ["x86_64"]);
+        const stack = site({ ...d, arches: ["x86_64"] });
         const glance: Record<string, Record<string, string>> = {
             "cs9-x86_64-bios-2026-10-01": passedImage("cs9", "x86_64", "bios", "2026-10-01"),
+            "cs9-x86_64-bios-2026-09-01": passedImage("cs9", "x86_64", "bios", "2026-09-01"),
         };
-        const evidence = await gatherEvidence(reqs, async (key) => glance[key]);
-        assert.deepStrictEqual(
-            promotionRefusals(reqs, evidence, () => "2026-10-01"),
-            [
-                "cannot promote cs9 x86_64 (uefi) release 2026-10-01: it was never built and uploaded (no Glance image carries its build key)",
-            ],
+        const evidence = await gatherEvidence(
+            imagesToCheck(stack, catalogue),
+            async (key) => glance[key],
         );
-        assert.strictEqual(releasePassed(reqs, evidence, "x86_64", "2026-10-01"), false);
+        const plan = planStack(stack, catalogue, evidence);
+        assert.deepStrictEqual(plan.refusals, [
+            "cannot promote cs9 x86_64 (uefi) release 2026-10-01: it was never built and uploaded (no Glance image carries its build key)",
+        ]);
+        // 2026-09-01 passed on BIOS only: not every firmware, so it is stale, not previous.
+        assert.strictEqual(stageOf(plan, "2026-09-01"), "stale");
     });
 
     it("lets a release through when every firmware image passed", async () => {
-        const reqs = evidenceRequests("cs9", cs9, d, ["x86_64"]);
-        const evidence = await gatherEvidence(reqs, async (key) => {
+        const stack = site({ ...d, arches: ["x86_64"] });
+        const evidence = await gatherEvidence(imagesToCheck(stack, catalogue), async (key) => {
             const [, arch, mode, release] = key.match(/^cs9-(x86_64)-(bios|uefi)-(.*)$/)!;
             return passedImage("cs9", arch, mode, release);
         });
-        assert.deepStrictEqual(
-            promotionRefusals(reqs, evidence, () => "2026-10-01"),
-            [],
-        );
-        assert.ok(releasePassed(reqs, evidence, "x86_64", "2026-09-01"));
+        const plan = planStack(stack, catalogue, evidence);
+        assert.deepStrictEqual(plan.refusals, []);
+        assert.strictEqual(stageOf(plan, "2026-09-01"), "previous");
     });
 });

@@ -22,6 +22,7 @@ export interface Recorded {
 
 interface RegisterRequest {
     getName(): string;
+    getType(): string;
     getParent(): string;
     getDependenciesList(): string[];
     getCustomtimeouts(): { getCreate(): string; getUpdate(): string } | undefined;
@@ -30,6 +31,7 @@ interface RegisterRequest {
 }
 
 type Options = Omit<Recorded, "type" | "name" | "inputs" | "provider">;
+/** Options by `type name`: two components may share a name (GlanceImage and ImageTest do). */
 const requestOptions = new Map<string, Options>();
 
 // setMocks' `newResource` sees no resource options; read them off the request the monitor gets.
@@ -41,7 +43,7 @@ const originalRegister = monitorProto.registerResource as (
 ) => Promise<void>;
 monitorProto.registerResource = function (this: unknown, req: RegisterRequest, cb: unknown) {
     const t = req.getCustomtimeouts();
-    requestOptions.set(req.getName(), {
+    requestOptions.set(`${req.getType()} ${req.getName()}`, {
         parent: req.getParent(),
         dependencies: req.getDependenciesList(),
         customTimeouts: { create: t?.getCreate() ?? "", update: t?.getUpdate() ?? "" },
@@ -170,7 +172,7 @@ export async function runProgram(
                     name: args.name,
                     inputs,
                     provider: args.provider,
-                    ...requestOptions.get(args.name)!,
+                    ...requestOptions.get(`${args.type} ${args.name}`)!,
                 });
                 const id = custom ? `${args.name}-id` : undefined;
                 return { id, state: { ...inputs, ...computed(args) } };

@@ -1,0 +1,168 @@
+import * as command from "@pulumi/command";
+import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
+import { CloudConfig, StackConfig } from "../config";
+import { Arch, UseCase } from "../distros/schema";
+import { TestInstance } from "./testInstance";
+import { suitesDigest, TestRun } from "./testRun";
+import { userData } from "./userData";
+
+// Relative to the project directory, where Pulumi runs commands: moving the checkout changes nothing.
+const RECORD_EVIDENCE = "scripts/record-evidence.sh";
+
+export interface ImageTestArgs {
+    /** Glance image under test. */
+    imageId: pulumi.Input<string>;
+    /** sha256 of the uploaded artefact: the evidence is for these bytes. */
+    sha256: pulumi.Input<string>;
+    /** Architecture of the image (lab VMs boot it with the matching qemu). */
+    arch: Arch;
+    /** Login user of the image. */
+    adminUser: string;
+    /** Use cases to boot and test, each on its own machine. */
+    useCases: UseCase[];
+    /** The stack's test settings. */
+    testing: StackConfig["testing"];
+    /** The clouds of the owner (evidence steps) and of the test project (lab machines). */
+    clouds: StackConfig["clouds"];
+    /** Password per phase when clouds.yaml has none (secret). */
+    cloudPasswords?: pulumi.Output<{ test?: string; production?: string }>;
+    /** Private key of `testing.keyPair` (secret); the lab backend brings its own. */
+    sshPrivateKey?: pulumi.Output<string>;
+    /** Provider of the test project, which boots Nova servers. */
+    tester: openstack.Provider;
+    /** Runner directory of the lab machines. */
+    workDir: string;
+    /** Resources the machines wait for (the share to the test project). */
+    bootAfter: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * Environment for the `openstack` CLI steps: the same cloud, project and region as the provider
+ * of that phase, and the password only when one is configured (it stays a secret in the state).
+ */
+export function cliEnvironment(
+    cloud: CloudConfig,
+    password?: pulumi.Output<string | undefined>,
+): Record<string, pulumi.Input<string>> {
+    return {
+        OS_CLOUD: cloud.cloud,
+        OS_PROJECT_NAME: cloud.project,
+        ...(cloud.region ? { OS_REGION_NAME: cloud.region } : {}),
+        ...(password ? { OS_PASSWORD: password.apply((p) => p ?? "") } : {}),
+    };
+}
+
+/**
+ * Everything that makes a test machine or a run start again: when one changes, the evidence is
+ * reset and the tests re-run. (A rotated SSH key re-runs the tests too; being a secret, it is left
+ * out: see the README.)
+ */
+export function testTriggers(args: Pick<ImageTestArgs, "useCases" | "testing">): string[] {
+    const { testing, useCases } = args;
+    return [
+        suitesDigest(),
+        JSON.stringify(testing.siteEnvironment),
+        useCases.join(","),
+        JSON.stringify({
+            userData: useCases.map((u) => userData(u, testing.agent)),
+            flavors: testing.flavors,
+            network: testing.network,
+            keyPair: testing.keyPair,
+        }),
+    ];
+}
+
+/** Boots an image per use case, runs the suites, then records the evidence on the image. */
+export class ImageTest extends pulumi.ComponentResource {
+    /** Runner summary per use case. */
+    public readonly summaries: Record<string, pulumi.Output<string>>;
+
+    constructor(name: string, args: ImageTestArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("osimages:test:ImageTest", name, {}, opts);
+        const { testing } = args;
+        const cli = cliEnvironment(
+            args.clouds.production,
+            args.cloudPasswords?.apply((p) => p?.production),
+        );
+        // Whenever the tests of this image (re)start, what passed before stops counting: a
+        // failing re-run must not leave an old "passed" on the image.
+        const reset = new command.local.Command(
+            `${name}-evidence-reset`,
+            {
+                create: `bash ${RECORD_EVIDENCE} pending`,
+                environment: { ...cli, IMAGE_ID: args.imageId, SHA256: args.sha256 },
+                triggers: [args.imageId, args.sha256, ...testTriggers(args)],
+            },
+            { parent: this, customTimeouts: { create: "10m" } },
+        );
+        const runs = args.useCases.map((useCase) => {
+            const instance = new TestInstance(
+                `${name}-${useCase}`,
+                {
+                    backend: testing.backend,
+                    imageId: args.imageId,
+                    useCase,
+                    userData: userData(useCase, testing.agent),
+                    flavors: testing.flavors,
+                    network: testing.network,
+                    keyPair: testing.keyPair,
+                    provider: args.tester,
+                    labEnvironment: {
+                        ...cliEnvironment(
+                            args.clouds.test,
+                            args.cloudPasswords?.apply((p) => p?.test),
+                        ),
+                        WORK_DIR: args.workDir,
+                        ARCH: args.arch,
+                        LAB_USER: args.adminUser,
+                    },
+                    bootTimeout: testing.bootTimeout,
+                },
+                // After the share to the test project exists, and after the evidence reset.
+                { parent: this, dependsOn: [...args.bootAfter, reset] },
+            );
+            const privateKey = instance.privateKey ?? args.sshPrivateKey;
+            if (!privateKey)
+                throw new pulumi.RunError(
+                    `${name}: testing needs the sshPrivateKey secret of testing.keyPair`,
+                );
+            const run = new TestRun(
+                `${name}-${useCase}-test`,
+                {
+                    host: instance.host,
+                    port: instance.port,
+                    user: args.adminUser,
+                    privateKey,
+                    useCase,
+                    siteEnvironment: testing.siteEnvironment,
+                    bootTimeout: testing.bootTimeout,
+                    suiteTimeout: testing.suiteTimeout,
+                },
+                { parent: this },
+            );
+            return { useCase, run };
+        });
+        const summary = pulumi
+            .all(runs.map((r) => r.run.summary))
+            .apply((s) => runs.map((r, i) => `${r.useCase}: ${s[i]}`).join("; "));
+        new command.local.Command(
+            `${name}-evidence`,
+            {
+                create: `bash ${RECORD_EVIDENCE} passed`,
+                environment: {
+                    ...cli,
+                    IMAGE_ID: args.imageId,
+                    SHA256: args.sha256,
+                    SUMMARY: summary,
+                    USE_CASES: args.useCases.join(","),
+                },
+                // Recorded again after every reset, i.e. after every re-run of the tests.
+                triggers: [reset.id],
+            },
+            { parent: this, dependsOn: runs.map((r) => r.run), customTimeouts: { create: "10m" } },
+        );
+        this.summaries = Object.fromEntries(runs.map((r) => [r.useCase, r.run.summary]));
+        this.registerOutputs({ summaries: this.summaries });
+    }
+}
