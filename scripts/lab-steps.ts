@@ -6,9 +6,9 @@
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { archesOf, parseStackConfig, readStackFile, StackConfig, useCasesFor } from "../config";
+import { parseStackConfig, readStackFile, StackConfig } from "../config";
 import { buildCommand, BuildResult, parseBuildResult } from "../components/imageBuild";
-import { bootModesOf, buildKey, planReleases, releaseSet } from "../model/lifecycle";
+import { planStack } from "../model/plan";
 import { parseLabAddress } from "../components/testInstance";
 import { parseSummary, shellQuote, suiteCommand, suitesArchive } from "../components/testRun";
 import { userData } from "../components/userData";
@@ -124,7 +124,7 @@ export async function stopVm(vm: Pick<LabVm, "env">): Promise<void> {
     check("stop", await sh(`bash ${LAB_INSTANCE} stop`, vm.env));
 }
 
-/** Every release in test of the stack, built, booted per use case and tested; true when all passed. */
+/** Every release in test of the stack's plan, built, booted per use case and tested; true when all passed. */
 async function main(stackName: string): Promise<boolean> {
     const catalogue = loadCatalogue();
     const { file, raw } = readStackFile(ROOT, stackName);
@@ -132,37 +132,31 @@ async function main(stackName: string): Promise<boolean> {
     if (stack.testing.backend !== "lab") throw new Error(`${file}: testing.backend is not lab`);
     const workDir = path.resolve(ROOT, stack.builders.local?.workDir ?? ".state/work");
     let allPassed = true;
-    for (const [key, d] of Object.entries(stack.distros)) {
-        const entry = catalogue.get(key)!;
-        for (const arch of archesOf(d, entry)) {
-            for (const { release, stage } of planReleases(
-                { ...d, releases: releaseSet(d).kept },
-                () => false,
-            )) {
-                if (stage !== "test") continue;
-                console.log(`[lab] ${key} ${arch} ${release}: building`);
-                const built = await buildImage(entry, arch, release, stack);
-                console.log(`[lab]   ${built.artefact} sha256 ${built.sha256}`);
-                // The lab boots the kernel inside the image: one boot covers both firmware images.
-                const instanceKey = buildKey(key, arch, bootModesOf(entry, arch)[0], release);
-                for (const useCase of useCasesFor(entry, stack)) {
-                    console.log(`[lab]   ${useCase}: booting`);
-                    const vm = await startVm(
-                        workDir,
-                        `${instanceKey}-${useCase}`,
-                        arch,
-                        entry.adminUser,
-                        built.artefact,
-                        useCase,
-                    );
-                    try {
-                        const run = await runSuites(vm, useCase, stack.testing.siteEnvironment);
-                        process.stdout.write(run.stdout.split("\n--- junit")[0] + "\n");
-                        console.log(`[lab]   ${useCase}: ${parseSummary(run.stdout)}`);
-                        allPassed &&= run.code === 0;
-                    } finally {
-                        await stopVm(vm);
-                    }
+    // Evidence is not read here (no cloud): only the releases in test matter, whatever it says.
+    for (const { distro, entry, arch, releases } of planStack(stack, catalogue).pipelines) {
+        for (const { release, images } of releases.filter((r) => r.stage === "test")) {
+            console.log(`[lab] ${distro} ${arch} ${release}: building`);
+            const built = await buildImage(entry, arch, release, stack);
+            console.log(`[lab]   ${built.artefact} sha256 ${built.sha256}`);
+            // The lab boots the kernel inside the image: one boot covers both firmware images.
+            const { key, useCases } = images[0];
+            for (const useCase of useCases) {
+                console.log(`[lab]   ${useCase}: booting`);
+                const vm = await startVm(
+                    workDir,
+                    `${key}-${useCase}`,
+                    arch,
+                    entry.adminUser,
+                    built.artefact,
+                    useCase,
+                );
+                try {
+                    const run = await runSuites(vm, useCase, stack.testing.siteEnvironment);
+                    process.stdout.write(run.stdout.split("\n--- junit")[0] + "\n");
+                    console.log(`[lab]   ${useCase}: ${parseSummary(run.stdout)}`);
+                    allPassed &&= run.code === 0;
+                } finally {
+                    await stopVm(vm);
                 }
             }
         }
