@@ -8,7 +8,7 @@ import { suitesDigest, TestRun } from "./testRun";
 import { userData } from "./userData";
 
 // Relative to the project directory, where Pulumi runs commands: moving the checkout changes nothing.
-const RECORD_EVIDENCE = "scripts/record-evidence.sh";
+const RECORD_EVIDENCE = "scripts/program/record-evidence.sh";
 
 export interface ImageTestArgs {
     /** Glance image under test. */

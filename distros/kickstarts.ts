@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Catalogue, DISTROS_DIR } from "./catalogue";
 
-const VALIDATE = path.join(__dirname, "..", "scripts", "validate-kickstarts.sh");
+const VALIDATE = path.join(__dirname, "..", "scripts", "program", "validate-kickstarts.sh");
 
 export interface KickstartCheck {
     distro: string;

@@ -4,7 +4,7 @@ import { Arch, BuildSpec, DistroEntry } from "../distros/schema";
 
 // Paths relative to the project directory, where Pulumi runs commands: a checkout elsewhere
 // must not look like changed build inputs.
-const BUILD_SCRIPTS = "scripts/build";
+const BUILD_SCRIPTS = "scripts/program/build";
 const DISTROS = "distros";
 
 export type Backend = BuildSpec["backend"];

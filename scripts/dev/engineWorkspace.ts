@@ -1,5 +1,5 @@
 // The real engine for integration tests and benchmarks: the Pulumi CLI, language host and provider plugins that
-// scripts/toolchain/build.sh set up in .toolchain/, driven through the Automation API on a
+// scripts/ci/toolchain/build.sh set up in .toolchain/, driven through the Automation API on a
 // scratch copy of this project (its own Pulumi.yaml) with a throw-away file:// backend.
 import {
     InlineProgramArgs,
@@ -52,7 +52,9 @@ export class ScratchProject {
 
     constructor(extraEnv: Record<string, string> = {}) {
         if (!fs.existsSync(path.join(TOOLCHAIN, "bin", "pulumi"))) {
-            throw new Error(`no Pulumi toolchain in ${TOOLCHAIN}: run scripts/toolchain/build.sh`);
+            throw new Error(
+                `no Pulumi toolchain in ${TOOLCHAIN}: run scripts/ci/toolchain/build.sh`,
+            );
         }
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-engine-"));
         for (const f of PROJECT_FILES)

@@ -50,7 +50,7 @@ async function digest(port: number, repository: string, tag: string): Promise<st
 }
 
 function service(script: string, ...args: string[]): string {
-    return execFileSync("bash", [path.join(ROOT, "scripts", "services", script), ...args], {
+    return execFileSync("bash", [path.join(ROOT, "scripts", "ci", "services", script), ...args], {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "inherit"],
     });

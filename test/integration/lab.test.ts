@@ -8,7 +8,7 @@ import { parseStackConfig } from "../../config";
 import { BuildResult } from "../../components/imageBuild";
 import { parseSummary, SUITES_DIR, suitesArchive } from "../../components/testRun";
 import { loadCatalogue } from "../../distros/catalogue";
-import { buildImage, LabVm, onVm, runSuites, startVm, stopVm } from "../../scripts/lab-steps";
+import { buildImage, LabVm, onVm, runSuites, startVm, stopVm } from "../../scripts/dev/lab-steps";
 import { stackConfig } from "../unit/harness";
 
 describe("lab: the local builder, a qemu VM and the real suites (the lab stack's own steps)", function () {

@@ -45,7 +45,7 @@ describe("the toolchain this checkout runs with (.toolchain/)", function () {
     });
 
     it("a second set-up is a no-op that says so", () => {
-        const r = run("bash", ["scripts/toolchain/build.sh"], {});
+        const r = run("bash", ["scripts/ci/toolchain/build.sh"], {});
         assert.strictEqual(r.code, 0, r.stderr);
         for (const [name, version] of Object.entries(PLUGINS))
             assert.match(r.stderr, new RegExp(`plugin ${name} ${version}: installed`));
@@ -57,10 +57,10 @@ describe("the toolchain this checkout runs with (.toolchain/)", function () {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-installed-"));
         try {
             const checkout = path.join(dir, "checkout");
-            fs.mkdirSync(path.join(checkout, "scripts"), { recursive: true });
+            fs.mkdirSync(path.join(checkout, "scripts", "ci"), { recursive: true });
             fs.cpSync(
-                path.join(ROOT, "scripts", "toolchain"),
-                path.join(checkout, "scripts", "toolchain"),
+                path.join(ROOT, "scripts", "ci", "toolchain"),
+                path.join(checkout, "scripts", "ci", "toolchain"),
                 {
                     recursive: true,
                 },
@@ -84,7 +84,7 @@ describe("the toolchain this checkout runs with (.toolchain/)", function () {
             }
             const r = run(
                 "bash",
-                ["scripts/toolchain/build.sh"],
+                ["scripts/ci/toolchain/build.sh"],
                 {
                     PATH: env.PATH,
                     PULUMI_HOME: userHome,

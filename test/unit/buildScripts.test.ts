@@ -152,10 +152,14 @@ describe("build scripts", () => {
             OS_CLOUD: "prod",
             ...extra,
         };
-        const result = spawnSync("bash", [path.join(ROOT, "scripts", "record-evidence.sh"), mode], {
-            encoding: "utf8",
-            env,
-        });
+        const result = spawnSync(
+            "bash",
+            [path.join(ROOT, "scripts", "program", "record-evidence.sh"), mode],
+            {
+                encoding: "utf8",
+                env,
+            },
+        );
         const callFile = path.join(dir, "call");
         return {
             result,
@@ -166,7 +170,7 @@ describe("build scripts", () => {
     it("record-evidence.sh refuses to run without the image, and without a mode", () => {
         const result = spawnSync(
             "bash",
-            [path.join(ROOT, "scripts", "record-evidence.sh"), "passed"],
+            [path.join(ROOT, "scripts", "program", "record-evidence.sh"), "passed"],
             { encoding: "utf8", env: { PATH: process.env.PATH } },
         );
         assert.notStrictEqual(result.status, 0);
@@ -324,7 +328,7 @@ describe("vendor image script", () => {
 
 describe("shell scripts", () => {
     it("are shellcheck-clean: build, compute, evidence, toolchain, lab entry point and CI", () => {
-        const files = execFileSync("sh", ["-c", "ls scripts/*.sh scripts/*/*.sh .ci/run"], {
+        const files = execFileSync("sh", ["-c", "ls scripts/*/*.sh scripts/*/*/*.sh .ci/run"], {
             cwd: ROOT,
             encoding: "utf8",
         })

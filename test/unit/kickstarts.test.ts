@@ -69,7 +69,10 @@ describe("kickstarts", function () {
     it("validate-kickstarts.sh --all checks every Koji entry of the catalogue, no list to keep", () => {
         const out = execFileSync(
             "bash",
-            [path.join(__dirname, "..", "..", "scripts", "validate-kickstarts.sh"), "--all"],
+            [
+                path.join(__dirname, "..", "..", "scripts", "program", "validate-kickstarts.sh"),
+                "--all",
+            ],
             { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
         );
         for (const c of kickstartsFor(kojiDistros, catalogue)) {

@@ -1,4 +1,4 @@
-// Tests for scripts/mr-note.ts: parsing and rendering as pure functions, then the script run as a
+// Tests for scripts/ci/mr-note.ts: parsing and rendering as pure functions, then the script run as a
 // child process against a fake GitLab API served on 127.0.0.1.
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -22,10 +22,10 @@ import {
     stripAnsi,
     UsageError,
     withRetry,
-} from "../../scripts/mr-note";
+} from "../../scripts/ci/mr-note";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const SCRIPT = path.join(ROOT, "scripts", "mr-note.ts");
+const SCRIPT = path.join(ROOT, "scripts", "ci", "mr-note.ts");
 const FIXTURE = path.join(ROOT, "test", "fixtures", "preview-diff.txt");
 const PREVIEW = readFileSync(FIXTURE, "utf8");
 

@@ -8,7 +8,7 @@ import { parseStackConfig, readStackFile, StackConfig } from "../../config";
 import { loadCatalogue } from "../../distros/catalogue";
 import { compareReleases } from "../../model/lifecycle";
 import { imagesToCheck, planStack } from "../../model/plan";
-import { cliLookup, planLines, readEvidence } from "../../scripts/plan";
+import { cliLookup, planLines, readEvidence } from "../../scripts/dev/plan";
 import { byType, passedImage, runProgram } from "./harness";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -183,10 +183,14 @@ esac
     });
 
     it("exits 1 naming the stack file and field on bad config", () => {
-        const r = spawnSync("npx", ["ts-node", "--transpile-only", "scripts/plan.ts", "nosuch"], {
-            cwd: ROOT,
-            encoding: "utf8",
-        });
+        const r = spawnSync(
+            "npx",
+            ["ts-node", "--transpile-only", "scripts/dev/plan.ts", "nosuch"],
+            {
+                cwd: ROOT,
+                encoding: "utf8",
+            },
+        );
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, /stacks\/Pulumi\.nosuch\.yaml: no such stack file/);
     });

@@ -149,7 +149,7 @@ describe("the program under mocks", () => {
             assert.strictEqual(env.USE_CASE, "unmanaged-virtual");
             assert.strictEqual(env.ARCH, "x86_64");
             assert.strictEqual(env.LAB_USER, "debian");
-            assert.match(String(vm.inputs.create), /scripts\/compute\/lab-instance\.sh start$/);
+            assert.match(String(vm.inputs.create), /^bash scripts\/program\/compute\/lab-instance\.sh start$/);
             assert.deepStrictEqual(vm.additionalSecretOutputs, ["stdout"]);
             const run = byName(
                 resources,
@@ -184,9 +184,15 @@ describe("the program under mocks", () => {
             dependsOn(find("unmanaged-virtual-test-run"), "-test-boot");
             dependsOn(find("evidence"), "unmanaged-virtual-test-run");
             const reset = find("evidence-reset");
-            assert.strictEqual(reset.inputs.create, "bash scripts/record-evidence.sh pending");
+            assert.strictEqual(
+                reset.inputs.create,
+                "bash scripts/program/record-evidence.sh pending",
+            );
             const evidence = find("evidence");
-            assert.strictEqual(evidence.inputs.create, "bash scripts/record-evidence.sh passed");
+            assert.strictEqual(
+                evidence.inputs.create,
+                "bash scripts/program/record-evidence.sh passed",
+            );
             assert.deepStrictEqual(evidence.inputs.triggers, [reset.name + "-id"]);
             const env = evidence.inputs.environment as Record<string, string>;
             assert.strictEqual(env.SHA256, fakeSha("debian12-x86_64-2026-11-01-build"));

@@ -12,7 +12,7 @@ function steps(snippet: string, thirdParty: string, cache: string) {
         "bash",
         [
             "-c",
-            `set -euo pipefail; source scripts/toolchain/lib.sh; source scripts/toolchain/steps.sh; TOOLCHAIN_LOG=${cache}/log; : > "$TOOLCHAIN_LOG"; ${snippet}`,
+            `set -euo pipefail; source scripts/ci/toolchain/lib.sh; source scripts/ci/toolchain/steps.sh; TOOLCHAIN_LOG=${cache}/log; : > "$TOOLCHAIN_LOG"; ${snippet}`,
         ],
         {
             cwd: ROOT,
@@ -23,7 +23,7 @@ function steps(snippet: string, thirdParty: string, cache: string) {
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe("toolchain set-up (scripts/toolchain)", () => {
+describe("toolchain set-up (scripts/ci/toolchain)", () => {
     let thirdParty: string;
     let cache: string;
     const name = "pulumi-command-v1.2.1.tar.gz";

@@ -27,7 +27,7 @@ describe("component helpers", () => {
                 release: "2026-11-01",
                 builders: { koji },
             });
-            assert.match(cmd.create, /scripts\/build\/koji-image-build\.sh$/);
+            assert.match(cmd.create, /^bash scripts\/program\/build\/koji-image-build\.sh$/);
             assert.strictEqual(cmd.environment.KOJI_TARGET, "cs9-image");
             assert.strictEqual(cmd.environment.INSTALL_TREE, "https://mirror.example.org/cs9/");
             assert.match(cmd.environment.KICKSTART, /distros\/kickstarts\/cs9\.ks$/);

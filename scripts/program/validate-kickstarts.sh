@@ -2,9 +2,9 @@
 # Validate the image kickstarts with pykickstart's ksvalidator, against the
 # kickstart syntax version (handler) each release's anaconda speaks.
 #
-#   scripts/validate-kickstarts.sh --all                 every Koji entry of distros/catalogue
-#   scripts/validate-kickstarts.sh VERSION FILE [...]    e.g. RHEL9 distros/kickstarts/cs9.ks
-#   scripts/validate-kickstarts.sh --ksvalidator         print the cached ksvalidator's path
+#   scripts/program/validate-kickstarts.sh --all                 every Koji entry of distros/catalogue
+#   scripts/program/validate-kickstarts.sh VERSION FILE [...]    e.g. RHEL9 distros/kickstarts/cs9.ks
+#   scripts/program/validate-kickstarts.sh --ksvalidator         print the cached ksvalidator's path
 #
 # Prints "ok   FILE (VERSION)" per passing file, "FAIL FILE (VERSION)" and the
 # validator's messages prefixed with "FILE: " per failing one, then
@@ -26,7 +26,7 @@ set -euo pipefail
 # as a deliberate bump here rather than as a red CI run.
 readonly PYKICKSTART_VERSION=3.78
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_ROOT
 readonly KS_DIR="distros/kickstarts"
 readonly CACHE_ROOT="${OSIP_CACHE:-${HOME:-/tmp}/.cache/os-image-pipeline}"

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Source this (bash) to use the toolchain that scripts/toolchain/build.sh set up for this checkout:
+# Source this (bash) to use the toolchain that scripts/ci/toolchain/build.sh set up for this checkout:
 #
-#   source scripts/toolchain/env.sh
+#   source scripts/ci/toolchain/env.sh
 #
 # - puts .toolchain/bin (pulumi and pulumi-language-nodejs v3.248.0) first on PATH;
 # - sets PULUMI_HOME to .toolchain/home, where the provider plugins are installed;
@@ -12,12 +12,12 @@
 # shellcheck source-path=SCRIPTDIR
 
 if [ -z "${BASH_VERSION:-}" ]; then
-    echo "scripts/toolchain/env.sh: needs bash" >&2
+    echo "scripts/ci/toolchain/env.sh: needs bash" >&2
     # shellcheck disable=SC2317 # exit is reached when executed instead of sourced
     return 1 2>/dev/null || exit 1
 fi
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-    echo "scripts/toolchain/env.sh is meant to be sourced: source ${BASH_SOURCE[0]}" >&2
+    echo "scripts/ci/toolchain/env.sh is meant to be sourced: source ${BASH_SOURCE[0]}" >&2
     exit 2
 fi
 
@@ -41,6 +41,6 @@ export PULUMI_DISABLE_REGISTRY_RESOLVE=true
 export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 
 if [ ! -x "$PROJECT_BIN/pulumi" ]; then
-    echo "scripts/toolchain/env.sh: no toolchain in $PROJECT_BIN yet; run scripts/toolchain/build.sh" >&2
+    echo "scripts/ci/toolchain/env.sh: no toolchain in $PROJECT_BIN yet; run scripts/ci/toolchain/build.sh" >&2
 fi
 true

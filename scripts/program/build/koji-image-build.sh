@@ -2,7 +2,7 @@
 # Builds one cloud image with Koji image-build (qcow2 + docker rootfs) and downloads it.
 # Last line of stdout: {"artefact": ..., "sha256": ..., "rootfs": ...} (parsed by ImageBuild).
 set -euo pipefail
-# shellcheck source=scripts/build/lib.sh
+# shellcheck source=scripts/program/build/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${DISTRO:?}" "${ARCH:?}" "${RELEASE:?}" "${KOJI_PROFILE:?}" "${KOJI_TARGET:?}"
 : "${INSTALL_TREE:?}" "${KICKSTART:?}" "${KS_VERSION:?}" "${KOJI_DISTRO:?}"

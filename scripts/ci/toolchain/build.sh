@@ -10,7 +10,7 @@
 # under ~/.cache/os-image-pipeline/toolchain. A progress line per step, one every 30 s on long
 # steps; a killed build resumes where it stopped.
 #
-#   scripts/toolchain/build.sh           set up (prints "ready: ..." when done)
+#   scripts/ci/toolchain/build.sh           set up (prints "ready: ..." when done)
 #
 # Environment:
 #   OSIP_THIRD_PARTY  folder of the upstream archives and SHA256SUMS (default ../shared/third_party)
@@ -152,7 +152,7 @@ main() {
     setup_engine
     for name in $PROVIDER_PLUGINS; do setup_plugin "$name"; done
     setup_openstack_sdk
-    progress "ready in $(($(date +%s) - t0))s: $("$PROJECT_BIN/pulumi" version), plugins in $PROJECT_PULUMI_HOME (source scripts/toolchain/env.sh)"
+    progress "ready in $(($(date +%s) - t0))s: $("$PROJECT_BIN/pulumi" version), plugins in $PROJECT_PULUMI_HOME (source scripts/ci/toolchain/env.sh)"
 }
 
 main

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import { ScratchProject } from "../dev/engineWorkspace";
+import { ScratchProject } from "../engineWorkspace";
 import { startStandInCloud } from "./standInCloud";
 import { BENCH_SIZES, SECRETS, stackWith } from "./stacks";
 
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     const cloud = await startStandInCloud(["site-test", "site-prod"], "site-1");
     // The docker provider connects to its engine even in preview.
     const dockerDir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-bench-docker-"));
-    const dockerd = path.join(__dirname, "..", "services", "dockerd.sh");
+    const dockerd = path.join(__dirname, "..", "..", "ci", "services", "dockerd.sh");
     const dockerHost = execFileSync("bash", [dockerd, "start", dockerDir], { encoding: "utf8" })
         .trim()
         .replace(/^DOCKER_HOST=/, "");

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A container registry on 127.0.0.1 (Debian's docker-registry), storage under DIR, deletes allowed.
 #
-#   scripts/services/registry.sh start DIR PORT   start (or find running) and wait for /v2/
-#   scripts/services/registry.sh stop DIR         stop it
+#   scripts/ci/services/registry.sh start DIR PORT   start (or find running) and wait for /v2/
+#   scripts/ci/services/registry.sh stop DIR         stop it
 set -euo pipefail
 
 usage() { sed -n '2,6s/^# \{0,1\}//p' "$0" >&2; exit 2; }

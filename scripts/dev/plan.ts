@@ -9,11 +9,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { CloudConfig, parseStackConfig, readStackFile, StackConfig } from "../config";
-import { gatherEvidence, ImageLookup } from "../components/evidenceLookup";
-import { Catalogue, loadCatalogue } from "../distros/catalogue";
-import { Evidence } from "../model/evidence";
-import { imagesToCheck, planStack, StackPlan } from "../model/plan";
+import { CloudConfig, parseStackConfig, readStackFile, StackConfig } from "../../config";
+import { gatherEvidence, ImageLookup } from "../../components/evidenceLookup";
+import { Catalogue, loadCatalogue } from "../../distros/catalogue";
+import { Evidence } from "../../model/evidence";
+import { imagesToCheck, planStack, StackPlan } from "../../model/plan";
 
 const run = promisify(execFile);
 
@@ -112,7 +112,7 @@ export async function readEvidence(
 
 async function main(stackName: string): Promise<number> {
     const catalogue = loadCatalogue();
-    const { file, raw } = readStackFile(path.join(__dirname, ".."), stackName);
+    const { file, raw } = readStackFile(path.join(__dirname, "..", ".."), stackName);
     const stack = parseStackConfig(raw, file, catalogue);
     const lookup = cloudConfigured() ? cliLookup(stack.clouds.production) : undefined;
     const { evidence, unknown } = await readEvidence(stack, catalogue, lookup);

@@ -2,9 +2,9 @@
 # A Docker engine of our own, for the lab and the tests: Debian's dockerd with vfs storage, no
 # iptables, no bridge (containers run with --network none), its own socket and data root under DIR.
 #
-#   scripts/services/dockerd.sh start DIR   start (or find running) and wait until it answers;
+#   scripts/ci/services/dockerd.sh start DIR   start (or find running) and wait until it answers;
 #                                           prints DOCKER_HOST=unix://DIR/docker.sock
-#   scripts/services/dockerd.sh stop DIR    stop it and wait until it is gone
+#   scripts/ci/services/dockerd.sh stop DIR    stop it and wait until it is gone
 #
 # Environment: DOCKERD_READY_TIMEOUT seconds to wait for readiness (default 90).
 set -euo pipefail

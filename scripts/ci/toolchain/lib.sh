@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034 # constants are used by the scripts that source this
-# Shared constants and helpers for scripts/toolchain/*.sh (docs/toolchain.md).
+# Shared constants and helpers for scripts/ci/toolchain/*.sh (docs/toolchain.md).
 #
 # Sourced by build.sh, steps.sh and env.sh. Because env.sh is sourced into interactive shells,
 # this file must not change shell options, must not exit, and only defines variables/functions.
@@ -17,7 +17,7 @@ DOCKER_UPSTREAM_VERSION=3.9.0
 # Same flags for every Go build, so the builds share one module and one build cache.
 TOOLCHAIN_GO_TAGS=osusergo,grpcnotrace
 
-TOOLCHAIN_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TOOLCHAIN_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 # The upstream source archives the Go module proxy refuses (a folder with SHA256SUMS).
 OSIP_THIRD_PARTY="${OSIP_THIRD_PARTY:-$TOOLCHAIN_REPO/../shared/third_party}"
 

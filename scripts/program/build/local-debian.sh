@@ -7,7 +7,7 @@
 # Last line of stdout: {"artefact": ..., "sha256": ..., "rootfs": ...}.
 # The debootstrap result is cached per suite, arch and package list: rebuilds take seconds.
 set -euo pipefail
-# shellcheck source=scripts/build/lib.sh
+# shellcheck source=scripts/program/build/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${DISTRO:?}" "${ARCH:?}" "${RELEASE:?}" "${SUITE:?}" "${WORK_DIR:?}"
 log() { echo "[local-build $(date +%T)] $*" >&2; }

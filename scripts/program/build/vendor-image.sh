@@ -4,7 +4,7 @@
 # VENDOR_TOKEN (optional, secret) is sent as a bearer token through a curl config file, never on
 # the command line, so it shows neither in `ps` nor in logs.
 set -euo pipefail
-# shellcheck source=scripts/build/lib.sh
+# shellcheck source=scripts/program/build/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${DISTRO:?}" "${ARCH:?}" "${RELEASE:?}" "${VENDOR_URL:?}" "${VENDOR_IMAGE:?}" "${CUSTOMIZE:?}"
 log() { echo "[vendor $(date +%T)] $*" >&2; }

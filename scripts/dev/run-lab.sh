@@ -3,16 +3,16 @@
 # packages, installs the lab's Debian packages, checks the stack and prints its plan, then runs
 # `pulumi up` on a file:// backend under .state/. While the lab's own cloud (Keystone, Glance,
 # registries on 127.0.0.1, .lab/clouds.yaml) is not set up by this tree, it says so, runs the lab
-# stack's own steps without the engine (scripts/lab-steps.ts: build, boot, suites), and exits 3
+# stack's own steps without the engine (scripts/dev/lab-steps.ts: build, boot, suites), and exits 3
 # (1 if a lab step failed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { echo "[lab $(date +%T)] $*" >&2; }
 
 log "toolchain"
-bash scripts/toolchain/build.sh
+bash scripts/ci/toolchain/build.sh
 # shellcheck source=/dev/null
-source scripts/toolchain/env.sh
+source scripts/ci/toolchain/env.sh
 # @pulumi/openstack comes from .toolchain/, which the toolchain step has just filled.
 npm ls --depth=0 >/dev/null 2>&1 || { log "npm packages"; npm ci --no-audit --no-fund; }
 
@@ -27,12 +27,12 @@ if ((${#missing[@]} > 0)); then
 fi
 
 log "stack config and plan (stacks/Pulumi.lab.yaml)"
-npx ts-node scripts/plan.ts lab
+npx ts-node scripts/dev/plan.ts lab
 
 if [[ ! -f .lab/clouds.yaml ]]; then
     log "the lab's Keystone, Glance and registries are not set up by this tree yet: no .lab/clouds.yaml"
     log "running the lab stack's own steps without the engine instead (build, boot, suites)"
-    npx ts-node scripts/lab-steps.ts lab
+    npx ts-node scripts/dev/lab-steps.ts lab
     exit 3
 fi
 

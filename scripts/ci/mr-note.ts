@@ -2,7 +2,7 @@
  * Posts the output of `pulumi preview --diff` as a note on the GitLab merge request that runs the
  * pipeline, so reviewers see which images get built, uploaded, renamed or change visibility.
  *
- *   npx ts-node scripts/mr-note.ts --preview <file|-> [--stack <name>] [--dry-run]
+ *   npx ts-node scripts/ci/mr-note.ts --preview <file|-> [--stack <name>] [--dry-run]
  *
  * The note carries a hidden marker naming the stack; a later run for the same stack edits that
  * note instead of adding another one.
@@ -23,7 +23,7 @@ export const DEFAULT_NOTE_BUDGET = GITLAB_NOTE_LIMIT - 1_000;
 const DEFAULT_TABLE_ROWS = 50;
 
 export const USAGE =
-    "usage: ts-node scripts/mr-note.ts --preview <file|-> [--stack <name>] [--dry-run]\n" +
+    "usage: ts-node scripts/ci/mr-note.ts --preview <file|-> [--stack <name>] [--dry-run]\n" +
     "  --preview <file>  output of `pulumi preview --diff` ('-' reads standard input)\n" +
     "  --stack <name>    stack name for the note header and marker (default: taken from the\n" +
     "                    'Previewing update (<stack>)' line of the preview)\n" +

@@ -1,6 +1,6 @@
 // The stacks the benchmarks run: the example site grown by Koji distros with both arches.
-import { readStackFile } from "../../config";
-import { loadCatalogue } from "../../distros/catalogue";
+import { readStackFile } from "../../../config";
+import { loadCatalogue } from "../../../distros/catalogue";
 import * as path from "path";
 
 /** (Koji distros, releases each): about 10, 50 and 200 images. */
@@ -13,7 +13,7 @@ export const SECRETS = { sshPrivateKey: "bench-key" };
 
 /** A site-example stack with `distros` Koji distros (both arches), each keeping `releases` releases. */
 export function stackWith(distros: number, releases: number): Record<string, unknown> {
-    const base = readStackFile(path.join(__dirname, "..", ".."), "site-example").raw;
+    const base = readStackFile(path.join(__dirname, "..", "..", ".."), "site-example").raw;
     const keys = [...loadCatalogue().values()]
         .filter((e) => e.build.backend === "koji" && e.arches.length === 2)
         .map((e) => e.key);
