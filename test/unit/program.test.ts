@@ -149,7 +149,10 @@ describe("the program under mocks", () => {
             assert.strictEqual(env.USE_CASE, "unmanaged-virtual");
             assert.strictEqual(env.ARCH, "x86_64");
             assert.strictEqual(env.LAB_USER, "debian");
-            assert.match(String(vm.inputs.create), /^bash scripts\/program\/compute\/lab-instance\.sh start$/);
+            assert.match(
+                String(vm.inputs.create),
+                /^bash scripts\/program\/compute\/lab-instance\.sh start$/,
+            );
             assert.deepStrictEqual(vm.additionalSecretOutputs, ["stdout"]);
             const run = byName(
                 resources,

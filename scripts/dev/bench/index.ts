@@ -3,7 +3,7 @@
 // measured in the same process. Results go to BENCHMARKS.md by hand.
 import * as os from "os";
 import { performance } from "perf_hooks";
-import { runProgram } from "../../../test/unit/harness";
+import { runProgram } from "../mockProgram";
 import { BENCH_SIZES, SECRETS, stackWith } from "./stacks";
 
 const REPEATS = 3;
