@@ -153,13 +153,12 @@ async function settle(resources: Recorded[]): Promise<void> {
     }
 }
 
-/** Runs index.ts for `stack` with `config` (plain keys) under mocks, dryRun false. */
-export async function runProgram(
+/** Sets the mocks (dryRun false) so that every registered resource lands in `resources`. */
+async function setRecordingMocks(
     stack: string,
-    config: Record<string, unknown>,
-    opts: RunOptions = {},
-): Promise<RunResult> {
-    const resources: Recorded[] = opts.recorded ?? [];
+    resources: Recorded[],
+    opts: RunOptions,
+): Promise<void> {
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
@@ -213,6 +212,28 @@ export async function runProgram(
         stack,
         false,
     );
+}
+
+/**
+ * Builds components alone under mocks (dryRun false), as pulumi-awsx tests its components, and
+ * returns every resource they registered.
+ */
+export async function runComponents(build: () => void): Promise<Recorded[]> {
+    const resources: Recorded[] = [];
+    await setRecordingMocks("components", resources, {});
+    build();
+    await settle(resources);
+    return resources;
+}
+
+/** Runs index.ts for `stack` with `config` (plain keys) under mocks, dryRun false. */
+export async function runProgram(
+    stack: string,
+    config: Record<string, unknown>,
+    opts: RunOptions = {},
+): Promise<RunResult> {
+    const resources: Recorded[] = opts.recorded ?? [];
+    await setRecordingMocks(stack, resources, opts);
     const all: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...config, ...opts.secrets })) {
         all[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
