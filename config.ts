@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { Catalogue } from "./distros/catalogue";
+import { Catalogue, loadCatalogue } from "./distros/catalogue";
+import { kickstartsFor, validateKickstarts } from "./distros/kickstarts";
 import { backendOf } from "./model/backends";
 import { keptReleases, releaseSet } from "./model/lifecycle";
 import { isManaged, isPhysical } from "./model/useCases";
@@ -118,6 +119,43 @@ export type CloudConfig = z.infer<typeof cloudSchema>;
 /** Config keys read from the stack file (the project namespace is implied). */
 export const CONFIG_KEYS = ["clouds", "registries", "builders", "distros", "testing"] as const;
 
+/** Secrets, set with `pulumi config set --secret` and read only through the secret getters. */
+export const SECRET_KEYS = [
+    "cloudPasswords",
+    "sshPrivateKey",
+    "vendorToken",
+    "registryAuth",
+] as const;
+
+/** The stack's config keys that are neither a setting nor a secret, or a secret in clear text. */
+export interface KeyProblems {
+    unknown: string[];
+    plainSecrets: string[];
+}
+
+/** Sorts the project's keys (without the project prefix), each with whether it is encrypted. */
+export function keyProblems(keys: [key: string, encrypted: boolean][]): KeyProblems {
+    const isSecret = (k: string) => (SECRET_KEYS as readonly string[]).includes(k);
+    const isSetting = (k: string) => (CONFIG_KEYS as readonly string[]).includes(k);
+    return {
+        unknown: keys.map(([k]) => k).filter((k) => !isSecret(k) && !isSetting(k)),
+        plainSecrets: keys.filter(([k, encrypted]) => isSecret(k) && !encrypted).map(([k]) => k),
+    };
+}
+
+function keyProblemLines(file: string, keys: KeyProblems): string[] {
+    return [
+        ...keys.unknown.map(
+            (k) =>
+                `${file}: ${k}: not a setting of ${PROJECT} (settings: ${CONFIG_KEYS.join(", ")}; secrets: ${SECRET_KEYS.join(", ")})`,
+        ),
+        ...keys.plainSecrets.map(
+            (k) =>
+                `${file}: ${k}: a secret in clear text; set it with \`pulumi config set --secret ${k} ...\``,
+        ),
+    ];
+}
+
 /**
  * Validates the raw stack config and cross-checks it against the catalogue. Every problem is
  * reported at once, each naming the stack file and the field.
@@ -126,16 +164,30 @@ export function parseStackConfig(
     raw: Record<string, unknown>,
     file: string,
     catalogue: Catalogue,
+    keys: KeyProblems = { unknown: [], plainSecrets: [] },
 ): StackConfig {
     const result = stackSchema.safeParse(raw);
-    if (!result.success) {
-        throw new Error(`invalid stack config\n${formatIssues(file, result.error)}`);
-    }
-    const problems = crossCheck(result.data, catalogue).map((p) => `${file}: ${p}`);
-    if (problems.length > 0) {
+    const problems = [
+        ...keyProblemLines(file, keys),
+        ...(result.success
+            ? crossCheck(result.data, catalogue).map((p) => `${file}: ${p}`)
+            : formatIssues(file, result.error).split("\n")),
+    ];
+    if (problems.length > 0 || !result.success) {
         throw new Error(`invalid stack config\n${problems.join("\n")}`);
     }
     return result.data;
+}
+
+/**
+ * Everything that can be checked without a cloud, as the program, the plan and the lab driver all
+ * check it: the catalogue, the stack config (every problem at once) and the kickstarts.
+ */
+export function loadStack(input: StackInput): { catalogue: Catalogue; stack: StackConfig } {
+    const catalogue = loadCatalogue();
+    const stack = parseStackConfig(input.raw, input.file, catalogue, input.keys);
+    validateKickstarts(kickstartsFor(Object.keys(stack.distros), catalogue));
+    return { catalogue, stack };
 }
 
 /** Checks that need the catalogue: known distros and arches, builders present, pointers valid. */
@@ -199,8 +251,30 @@ export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
     return problems;
 }
 
-/** Reads the stack's raw config keys; JSON errors name the file and key. */
-export function readRawConfig(config: pulumi.Config, file: string): Record<string, unknown> {
+/** A stack's config as one of its readers got it, before parsing. */
+export interface StackInput {
+    /** The stack file, as error messages name it: `stacks/Pulumi.<stack>.yaml`. */
+    file: string;
+    /** The settings (CONFIG_KEYS) that are present. */
+    raw: Record<string, unknown>;
+    /** Keys that are neither a setting nor a secret, and secrets in clear text. */
+    keys: KeyProblems;
+}
+
+/**
+ * The stack's config as the program gets it from the engine. Its keys are judged as the plan
+ * command judges them (`readStackFile`): whether a secret is encrypted is read off the stack file.
+ */
+export function readEngineConfig(config: pulumi.Config, stack: string): StackInput {
+    const file = stackFilePath(stack);
+    // A key the file does not hold came from elsewhere (an environment, --config): not judged.
+    const inFile = fs.existsSync(file) ? readStackFile(".", stack).encrypted : new Map();
+    const keys = keyProblems(
+        Object.keys(pulumi.runtime.allConfig())
+            .filter((k) => k.startsWith(`${PROJECT}:`))
+            .map((k) => k.slice(PROJECT.length + 1))
+            .map((k) => [k, inFile.get(k) ?? true]),
+    );
     const raw: Record<string, unknown> = {};
     for (const key of CONFIG_KEYS) {
         try {
@@ -210,7 +284,7 @@ export function readRawConfig(config: pulumi.Config, file: string): Record<strin
             throw new Error(`${file}: ${key}: ${(e as Error).message}`);
         }
     }
-    return raw;
+    return { file, raw, keys };
 }
 
 /** Secrets of the stack, only ever read through the secret getters. */
@@ -259,16 +333,34 @@ export const PROJECT = "os-image-pipeline";
 export function readStackFile(
     root: string,
     stack: string,
-): { file: string; raw: Record<string, unknown> } {
-    const file = path.join("stacks", `Pulumi.${stack}.yaml`);
+): StackInput & { encrypted: Map<string, boolean> } {
+    const file = stackFilePath(stack);
     const full = path.join(root, file);
     if (!fs.existsSync(full)) throw new Error(`${file}: no such stack file`);
     const doc = (parseYaml(fs.readFileSync(full, "utf8")) ?? {}) as {
         config?: Record<string, unknown>;
     };
     const raw: Record<string, unknown> = {};
+    const encrypted = new Map<string, boolean>();
     for (const [k, v] of Object.entries(doc.config ?? {})) {
-        if (k.startsWith(`${PROJECT}:`)) raw[k.slice(PROJECT.length + 1)] = v;
+        if (!k.startsWith(`${PROJECT}:`)) continue;
+        const key = k.slice(PROJECT.length + 1);
+        encrypted.set(key, isEncrypted(v));
+        if ((CONFIG_KEYS as readonly string[]).includes(key)) raw[key] = v;
     }
-    return { file, raw };
+    return { file, raw, keys: keyProblems([...encrypted]), encrypted };
+}
+
+/** The stack file of a stack, relative to the project: `stacks/Pulumi.<stack>.yaml`. */
+export function stackFilePath(stack: string): string {
+    return path.join("stacks", `Pulumi.${stack}.yaml`);
+}
+
+/** `{secure: ...}` as `pulumi config set --secret` writes it, at the top or anywhere below. */
+function isEncrypted(v: unknown): boolean {
+    if (v === null || typeof v !== "object") return false;
+    const o = v as Record<string, unknown>;
+    if (typeof o.secure === "string") return true;
+    const values = Object.values(o);
+    return values.length > 0 && values.every(isEncrypted);
 }

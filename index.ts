@@ -1,26 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig, readRawConfig, readSecrets } from "./config";
+import { loadStack, readEngineConfig, readSecrets, stackFilePath } from "./config";
 import { DistroPipeline } from "./components/distroPipeline";
 import { gatherEvidence, glanceLookup } from "./components/evidenceLookup";
 import { cloudProviders, dockerProvider } from "./components/providers";
-import { loadCatalogue } from "./distros/catalogue";
-import { kickstartsFor, validateKickstarts } from "./distros/kickstarts";
 import { imagesToCheck, planStack } from "./model/plan";
 
 // Everything that can be checked without a cloud is checked synchronously, before any resource:
 // a bad catalogue, stack file or kickstart stops the update with nothing registered. Problems are
 // RunErrors: the user sees the message, not a stack trace.
-const stackFile = `stacks/Pulumi.${pulumi.getStack()}.yaml`;
-const { catalogue, stack } = userError(() => {
-    const catalogue = loadCatalogue();
-    const stack = parseStackConfig(
-        readRawConfig(new pulumi.Config(), stackFile),
-        stackFile,
-        catalogue,
-    );
-    validateKickstarts(kickstartsFor(Object.keys(stack.distros), catalogue));
-    return { catalogue, stack };
-});
+const stackFile = stackFilePath(pulumi.getStack());
+const { catalogue, stack } = userError(() =>
+    loadStack(readEngineConfig(new pulumi.Config(), pulumi.getStack())),
+);
 const secrets = readSecrets(new pulumi.Config());
 // Relative, as written in the stack file: commands must not change when the checkout moves.
 const workDir = stack.builders.local?.workDir ?? ".state/work";

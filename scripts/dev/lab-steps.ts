@@ -6,13 +6,12 @@
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseStackConfig, readStackFile, StackConfig } from "../../config";
+import { loadStack, readStackFile, StackConfig } from "../../config";
 import { buildCommand, BuildResult, parseBuildResult } from "../../components/imageBuild";
 import { planStack } from "../../model/plan";
 import { parseLabAddress } from "../../components/testInstance";
 import { parseSummary, shellQuote, suiteCommand, suitesArchive } from "../../components/testRun";
 import { userData } from "../../components/userData";
-import { loadCatalogue } from "../../distros/catalogue";
 import { Arch, DistroEntry, UseCase } from "../../distros/schema";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -126,9 +125,9 @@ export async function stopVm(vm: Pick<LabVm, "env">): Promise<void> {
 
 /** Every release in test of the stack's plan, built, booted per use case and tested; true when all passed. */
 async function main(stackName: string): Promise<boolean> {
-    const catalogue = loadCatalogue();
-    const { file, raw } = readStackFile(ROOT, stackName);
-    const stack = parseStackConfig(raw, file, catalogue);
+    const input = readStackFile(ROOT, stackName);
+    const { catalogue, stack } = loadStack(input);
+    const file = input.file;
     if (stack.testing.backend !== "lab") throw new Error(`${file}: testing.backend is not lab`);
     const workDir = path.resolve(ROOT, stack.builders.local?.workDir ?? ".state/work");
     let allPassed = true;

@@ -9,9 +9,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { CloudConfig, parseStackConfig, readStackFile, StackConfig } from "../../config";
+import { CloudConfig, loadStack, readStackFile, StackConfig } from "../../config";
 import { gatherEvidence, ImageLookup } from "../../components/evidenceLookup";
-import { Catalogue, loadCatalogue } from "../../distros/catalogue";
+import { Catalogue } from "../../distros/catalogue";
 import { Evidence } from "../../model/evidence";
 import { imagesToCheck, planStack, StackPlan } from "../../model/plan";
 
@@ -111,9 +111,10 @@ export async function readEvidence(
 }
 
 async function main(stackName: string): Promise<number> {
-    const catalogue = loadCatalogue();
-    const { file, raw } = readStackFile(path.join(__dirname, "..", ".."), stackName);
-    const stack = parseStackConfig(raw, file, catalogue);
+    const input = readStackFile(path.join(__dirname, "..", ".."), stackName);
+    // The same checks as the program's, in the same order: config, catalogue, kickstarts.
+    const { catalogue, stack } = loadStack(input);
+    const file = input.file;
     const lookup = cloudConfigured() ? cliLookup(stack.clouds.production) : undefined;
     const { evidence, unknown } = await readEvidence(stack, catalogue, lookup);
     const plan = planStack(stack, catalogue, evidence);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Validate the image kickstarts with pykickstart's ksvalidator, against the
-# kickstart syntax version (handler) each release's anaconda speaks.
+# Validate the image kickstarts: pykickstart's ksvalidator, against the kickstart syntax version
+# (handler) each release's anaconda speaks, and the site rules for image kickstarts (serial
+# console, DHCP, locked root, cloud-init, power off). The program runs this at load.
 #
 #   scripts/program/validate-kickstarts.sh --all                 every Koji entry of distros/catalogue
 #   scripts/program/validate-kickstarts.sh VERSION FILE [...]    e.g. RHEL9 distros/kickstarts/cs9.ks
@@ -145,8 +146,27 @@ PY
 }
 
 # validate VERSION FILE : one ksvalidator run; prints the result, returns 1 on failure.
+# site_rules FILE : one "missing ..." line per directive an image kickstart must have beyond what
+# ksvalidator checks (the program, the plan and this script all run this one check).
+site_rules() {
+    "$VENV/bin/python" - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+RULES = [
+    (r"^bootloader\b.*console=ttyS0", "bootloader with console=ttyS0 (the cloud reads the serial console)"),
+    (r"^network\b.*--bootproto=dhcp", "network --bootproto=dhcp"),
+    (r"^rootpw\s+--lock", "rootpw --lock (no root password in a shared image)"),
+    (r"^%packages\b[\s\S]*?^cloud-init\s*$[\s\S]*?^%end", "cloud-init in %packages"),
+    (r"^(shutdown|poweroff)\s*$", "shutdown or poweroff (Koji waits for the VM to stop)"),
+]
+for pattern, what in RULES:
+    if not re.search(pattern, text, re.M):
+        print("missing " + what)
+PY
+}
+
 validate() {
-    local version=$1 file=$2 out rc=0 messages line arg="" c i
+    local version=$1 file=$2 out rc=0 messages line arg="" c i site
     if [ ! -f "$file" ]; then
         printf 'FAIL %s (%s)\n%s: no such file\n' "$file" "$version" "$file"
         return 1
@@ -168,6 +188,11 @@ validate() {
     out="$(PYTHONWARNINGS=ignore::SyntaxWarning "$KSVALIDATOR" -v "$version" "$arg" 2>&1)" || rc=$?
     # Drop the header and blank lines; whatever is left is an error or warning.
     messages="$(printf '%s\n' "$out" | grep -v -e '^Checking kickstart file ' -e '^[[:space:]]*$' || true)"
+    site="$(site_rules "$file")"
+    if [ -n "$site" ]; then
+        rc=1
+        messages="${messages:+$messages$'\n'}$site"
+    fi
     if [ "$rc" -eq 0 ] && [ -z "$messages" ]; then
         printf 'ok   %s (%s)\n' "$file" "$version"
         return 0
