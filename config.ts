@@ -8,7 +8,15 @@ import { kickstartsFor, validateKickstarts } from "./distros/kickstarts";
 import { backendOf } from "./model/backends";
 import { keptReleases, releaseSet } from "./model/lifecycle";
 import { isManaged, isPhysical } from "./model/useCases";
-import { Arch, ARCHES, DistroEntry, formatIssues, UseCase, USE_CASES } from "./distros/schema";
+import {
+    Arch,
+    ARCHES,
+    DistroEntry,
+    formatIssues,
+    PARSE_OPTIONS,
+    UseCase,
+    USE_CASES,
+} from "./distros/schema";
 
 /** A monthly build id: the date of the build, optionally a respin suffix (`2026-11-01.1`). */
 export const RELEASE_ID = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(\.\d+)?$/;
@@ -23,25 +31,38 @@ const releaseId = (message: string) =>
             typeof v === "string"
                 ? v.replace(/^(\d{4}-\d\d-\d\d)(T00:00:00Z| 00:00:00 \+0000 UTC)$/, "$1")
                 : v,
-        z.string().regex(RELEASE_ID, message),
+        z
+            .string()
+            .regex(RELEASE_ID, message)
+            .refine(
+                (id) => !RELEASE_ID.test(id) || isCalendarDate(id),
+                "no such day in the calendar",
+            ),
     );
+
+/** Whether a build id's date exists (2026-02-30 does not). */
+export function isCalendarDate(id: string): boolean {
+    const [y, m, d] = id.slice(0, 10).split("-").map(Number);
+    const date = new Date(Date.UTC(y, m - 1, d));
+    return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
 
 const cloudSchema = z.strictObject({
     /** Entry of clouds.yaml holding the endpoint and credentials (password from `cloudPasswords`). */
-    cloud: z.string().min(1),
+    cloud: z.string().min(1).describe("the name of an entry of clouds.yaml"),
     /** Project name of this phase. */
-    project: z.string().min(1),
+    project: z.string().min(1).describe("an OpenStack project name"),
     /** Project id; required for the test phase, which is made a member of TEST images. */
-    projectId: z.string().min(1).optional(),
+    projectId: z.string().min(1).describe("an OpenStack project id").optional(),
     /** Region name, when the cloud has several. */
-    region: z.string().min(1).optional(),
+    region: z.string().min(1).describe("an OpenStack region name").optional(),
 });
 
 const kojiSchema = z.strictObject({
     /** Koji hub XML-RPC URL. */
-    hub: z.url(),
+    hub: z.url().describe("the Koji hub URL"),
     /** koji CLI profile (`koji -p <profile>`). */
-    profile: z.string().min(1),
+    profile: z.string().min(1).describe("a koji CLI profile"),
     /** Build target per distro key. */
     targets: z.record(z.string(), z.string().min(1)),
     /** Install tree URL per distro key (the `url` of image-build). */
@@ -58,7 +79,13 @@ const distroSchema = z.strictObject({
     /** The promotion pointer: the release published as production. */
     promote: releaseId("a build id like 2026-11-01").optional(),
     /** How many releases are kept in Glance; older ones are deleted. */
-    keep: z.number().int().min(1).max(24).default(3),
+    keep: z
+        .number()
+        .int()
+        .min(1)
+        .max(24)
+        .describe("how many releases stay in Glance, 1 to 24")
+        .default(3),
     /** Vendor backend only: vendor version (e.g. 9.6) that each release downloads. */
     vendorVersions: z.record(z.string(), z.string().regex(/^\d+(\.\d+)*$/)).optional(),
 });
@@ -78,12 +105,21 @@ const stackSchema = z.strictObject({
             local: z.strictObject({ workDir: z.string().min(1) }).optional(),
         })
         .default({}),
-    distros: z.record(z.string(), distroSchema),
+    distros: z
+        .record(z.string(), distroSchema)
+        .describe("the distros this stack builds, by catalogue key"),
     testing: z.strictObject({
         /** Where test machines run: Nova (VMs and Ironic nodes) or qemu on the runner. */
-        backend: z.enum(["nova", "lab"]),
+        backend: z.enum(["nova", "lab"]).describe("where test machines run"),
         flavors: z
-            .strictObject({ virtual: z.string().min(1), physical: z.string().min(1).optional() })
+            .strictObject({
+                virtual: z.string().min(1).describe("a Nova flavor name"),
+                physical: z
+                    .string()
+                    .min(1)
+                    .describe("a bare-metal (Ironic) flavor name")
+                    .optional(),
+            })
             .optional(),
         /** Neutron network of test instances (nova backend). */
         network: z.string().min(1).optional(),
@@ -103,11 +139,13 @@ const stackSchema = z.strictObject({
         /** Timeouts of the boot and the suites, Pulumi duration strings. */
         bootTimeout: z
             .string()
-            .regex(/^\d+[smh]$/)
+            .regex(/^\d+[smh]$/, "a duration like 20m, 90s or 2h")
+            .describe("a duration like 20m")
             .default("20m"),
         suiteTimeout: z
             .string()
-            .regex(/^\d+[smh]$/)
+            .regex(/^\d+[smh]$/, "a duration like 60m, 90s or 2h")
+            .describe("a duration like 60m")
             .default("60m"),
     }),
 });
@@ -166,12 +204,16 @@ export function parseStackConfig(
     catalogue: Catalogue,
     keys: KeyProblems = { unknown: [], plainSecrets: [] },
 ): StackConfig {
-    const result = stackSchema.safeParse(raw);
+    const result = stackSchema.safeParse(raw, PARSE_OPTIONS);
     const problems = [
         ...keyProblemLines(file, keys),
         ...(result.success
             ? crossCheck(result.data, catalogue).map((p) => `${file}: ${p}`)
-            : formatIssues(file, result.error).split("\n")),
+            : [
+                  ...formatIssues(file, result.error).split("\n"),
+                  // Known before the rest parses: reported with the schema's problems, not after.
+                  ...unknownDistros(raw.distros, catalogue).map((p) => `${file}: ${p}`),
+              ]),
     ];
     if (problems.length > 0 || !result.success) {
         throw new Error(`invalid stack config\n${problems.join("\n")}`);
@@ -190,17 +232,23 @@ export function loadStack(input: StackInput): { catalogue: Catalogue; stack: Sta
     return { catalogue, stack };
 }
 
+/** `distros.<key>: unknown distro` for each key the catalogue lacks. */
+function unknownDistros(distros: unknown, catalogue: Catalogue): string[] {
+    if (distros === null || typeof distros !== "object") return [];
+    const known = [...catalogue.keys()].join(", ");
+    return Object.keys(distros)
+        .filter((key) => !catalogue.has(key))
+        .map((key) => `distros.${key}: unknown distro "${key}" (the catalogue has: ${known})`);
+}
+
 /** Checks that need the catalogue: known distros and arches, builders present, pointers valid. */
 export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
     const problems: string[] = [];
-    const known = [...catalogue.keys()].join(", ");
+    problems.push(...unknownDistros(cfg.distros, catalogue));
     for (const [key, d] of Object.entries(cfg.distros)) {
         const at = `distros.${key}`;
         const entry = catalogue.get(key);
-        if (!entry) {
-            problems.push(`${at}: unknown distro "${key}" (the catalogue has: ${known})`);
-            continue;
-        }
+        if (!entry) continue;
         const arches = entry.arches.map((a) => a.arch);
         for (const arch of d.arches ?? []) {
             if (!arches.includes(arch)) {

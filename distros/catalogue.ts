@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { backendOf } from "../model/backends";
-import { DistroEntry, distroEntrySchema, formatIssues } from "./schema";
+import { DistroEntry, distroEntrySchema, formatIssues, PARSE_OPTIONS } from "./schema";
 
 /** Where the shipped catalogue, kickstarts and customisation scripts live. */
 export const DISTROS_DIR = __dirname;
@@ -11,7 +11,7 @@ export type Catalogue = ReadonlyMap<string, DistroEntry>;
 
 /** Validates one parsed catalogue file; throws naming the file and the field. */
 export function parseEntry(file: string, raw: unknown, distrosDir = DISTROS_DIR): DistroEntry {
-    const result = distroEntrySchema.safeParse(raw);
+    const result = distroEntrySchema.safeParse(raw, PARSE_OPTIONS);
     if (!result.success) {
         throw new Error(`invalid catalogue entry\n${formatIssues(file, result.error)}`);
     }

@@ -104,12 +104,61 @@ export const distroEntrySchema = z.strictObject({
 export type DistroEntry = z.infer<typeof distroEntrySchema>;
 export type BuildSpec = DistroEntry["build"];
 
-/** Formats zod issues as `file: path.to.field: message` lines. */
+/** A value as an error message shows it: short, quoted like YAML would. */
+function shown(v: unknown): string {
+    if (v === undefined) return "nothing";
+    const text = JSON.stringify(v) ?? String(v);
+    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+    string: "a string",
+    number: "a number",
+    int: "a whole number",
+    boolean: "true or false",
+    object: "a mapping",
+    array: "a list",
+};
+
+/** What the field expects: its description when the schema has one, else its type in words. */
+function expected(issue: z.core.$ZodRawIssue): string {
+    const type = TYPE_WORDS[String(issue.expected)] ?? String(issue.expected);
+    const description = (issue.inst as z.ZodType | undefined)?.description;
+    return description ? `${description} (${type})` : type;
+}
+
+/** Messages that say what was expected there and echo the value that was given instead. */
+function explain(issue: z.core.$ZodRawIssue): string | undefined {
+    switch (issue.code) {
+        case "invalid_type":
+            return issue.input === undefined
+                ? `missing: expected ${expected(issue)}`
+                : `expected ${expected(issue)}, got ${shown(issue.input)}`;
+        case "invalid_value":
+            return `expected one of ${(issue.values as unknown[]).map((v) => shown(v)).join(", ")}, got ${shown(issue.input)}`;
+        case "unrecognized_keys":
+            return `unknown key ${(issue.keys as string[]).map((k) => `"${k}"`).join(", ")}`;
+        default:
+            return undefined;
+    }
+}
+
+/** Parse options for every file this project reads (catalogue entries, stack files). */
+export const PARSE_OPTIONS = { error: explain, reportInput: true };
+
+/** Formats zod issues as `file: path.to.field: message` lines, the bad value echoed. */
 export function formatIssues(file: string, error: z.ZodError): string {
     return error.issues
         .map((issue) => {
             const where = issue.path.length > 0 ? issue.path.join(".") : "(root)";
-            return `${file}: ${where}: ${issue.message}`;
+            const input = (issue as { input?: unknown }).input;
+            const echo =
+                ["invalid_type", "invalid_value", "unrecognized_keys"].includes(issue.code) ||
+                input === undefined ||
+                typeof input === "object"
+                    ? ""
+                    : `, got ${shown(input)}`;
+            return `${file}: ${where}: ${issue.message}${echo}`;
         })
         .join("\n");
 }
