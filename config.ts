@@ -232,13 +232,23 @@ export function loadStack(input: StackInput): { catalogue: Catalogue; stack: Sta
     return { catalogue, stack };
 }
 
+/**
+ * Catalogue keys that were renamed to the one naming scheme, `<distro><major>` (alma9, rocky9):
+ * a stack file that still uses an old key is told the new one.
+ */
+export const RENAMED_DISTROS: Readonly<Record<string, string>> = { al8: "alma8", rl8: "rocky8" };
+
 /** `distros.<key>: unknown distro` for each key the catalogue lacks. */
 function unknownDistros(distros: unknown, catalogue: Catalogue): string[] {
     if (distros === null || typeof distros !== "object") return [];
     const known = [...catalogue.keys()].join(", ");
     return Object.keys(distros)
         .filter((key) => !catalogue.has(key))
-        .map((key) => `distros.${key}: unknown distro "${key}" (the catalogue has: ${known})`);
+        .map((key) =>
+            RENAMED_DISTROS[key]
+                ? `distros.${key}: renamed to ${RENAMED_DISTROS[key]}: rename the key in the stack file (its images get the new build keys and names, so they are built and tested anew)`
+                : `distros.${key}: unknown distro "${key}" (the catalogue has: ${known})`,
+        );
 }
 
 /** Checks that need the catalogue: known distros and arches, builders present, pointers valid. */

@@ -9,13 +9,15 @@ export const EVIDENCE_PROPERTIES = {
     summary: "osimages_test_summary",
     useCases: "osimages_tested_use_cases",
     testedAt: "osimages_tested_at",
+    failedTests: "osimages_failed_tests",
 } as const;
 
 /**
  * `pending`: tests started (or restarted) and have not all passed, which includes a failed last
- * run. `missing`: the image, or any evidence on it, does not exist.
+ * run. `failed`: a run recorded its failure. `missing`: the image, or any evidence on it, does not
+ * exist. `malformed`: the result property holds something else.
  */
-export type EvidenceResult = "passed" | "pending" | "missing";
+export type EvidenceResult = "passed" | "pending" | "failed" | "missing" | "malformed";
 
 export interface Evidence {
     /** Outcome recorded on the image. */
@@ -32,6 +34,10 @@ export interface Evidence {
     useCases?: string;
     /** When the evidence was written (UTC, ISO 8601). */
     testedAt?: string;
+    /** The tests that failed, per use case (`managed-virtual: site/ntp`), when a failure was recorded. */
+    failedTests?: string;
+    /** The result property as found, when it is not one of the known words. */
+    rawResult?: string;
 }
 
 /** Reads the evidence out of an image's properties (undefined: no such image). */
@@ -40,7 +46,12 @@ export function evidenceFromProperties(props: Record<string, unknown> | undefine
     const str = (k: string): string | undefined =>
         typeof props[k] === "string" ? (props[k] as string) : undefined;
     const raw = str(EVIDENCE_PROPERTIES.result);
-    const result: EvidenceResult = raw === "passed" || raw === "pending" ? raw : "missing";
+    const result: EvidenceResult =
+        raw === undefined || raw === ""
+            ? "missing"
+            : raw === "passed" || raw === "pending" || raw === "failed"
+              ? raw
+              : "malformed";
     return {
         result,
         imageFound: true,
@@ -49,6 +60,8 @@ export function evidenceFromProperties(props: Record<string, unknown> | undefine
         summary: str(EVIDENCE_PROPERTIES.summary),
         useCases: str(EVIDENCE_PROPERTIES.useCases),
         testedAt: str(EVIDENCE_PROPERTIES.testedAt),
+        failedTests: str(EVIDENCE_PROPERTIES.failedTests),
+        ...(result === "malformed" ? { rawResult: raw } : {}),
     };
 }
 
@@ -63,8 +76,14 @@ export function refusalReason(e: Evidence): string | undefined {
         return "it was never built and uploaded (no Glance image carries its build key)";
     if (e.result === "missing")
         return "it has no test evidence yet (run the `up` that tests it first)";
+    if (e.result === "malformed")
+        return `its evidence is malformed: ${EVIDENCE_PROPERTIES.result}=${JSON.stringify(e.rawResult)} (expected passed, pending or failed)`;
     if (e.result === "pending")
         return `its tests have not passed (pending since ${e.testedAt ?? "an unknown time"}: still running, or failed in that update)`;
+    if (e.result === "failed")
+        return `its tests failed (${e.testedAt ?? "at an unknown time"}): ${e.failedTests ?? e.summary ?? "no details recorded"}`;
+    if (e.testedSha256 === undefined)
+        return `its evidence names no tested bytes (${EVIDENCE_PROPERTIES.testedSha256} is missing)`;
     if (!hasPassed(e))
         return "its evidence is for other bytes (the image was rebuilt after its tests)";
     return undefined;
@@ -78,6 +97,7 @@ export function restatedEvidence(e: Evidence): Record<string, string> {
         [EVIDENCE_PROPERTIES.summary]: e.summary,
         [EVIDENCE_PROPERTIES.useCases]: e.useCases,
         [EVIDENCE_PROPERTIES.testedAt]: e.testedAt,
+        [EVIDENCE_PROPERTIES.failedTests]: e.failedTests,
     };
     return Object.fromEntries(
         Object.entries(restated).filter((kv): kv is [string, string] => kv[1] !== undefined),

@@ -4,6 +4,7 @@
 #   record-evidence.sh pending   before the tests of an image (re)start: whatever passed before
 #                                no longer counts until these tests pass
 #   record-evidence.sh passed    after every use case of the image passed
+#   record-evidence.sh failed    after a run failed: SUMMARY, and FAILED_TESTS ("use case: suite/test, ...")
 set -euo pipefail
 mode="${1:-}"
 : "${IMAGE_ID:?IMAGE_ID is required}" "${SHA256:?SHA256 is required}" "${OS_CLOUD:?OS_CLOUD is required}"
@@ -35,8 +36,19 @@ case "$mode" in
             --property "osimages_tested_at=$now" \
             "$IMAGE_ID"
         ;;
+    failed)
+        : "${SUMMARY:?SUMMARY is required}" "${FAILED_TESTS:?FAILED_TESTS is required}"
+        echo "[evidence $(date +%T)] image $IMAGE_ID failed: $FAILED_TESTS" >&2
+        openstack image set \
+            --property osimages_test_result=failed \
+            --property "osimages_tested_sha256=$SHA256" \
+            --property "osimages_test_summary=${SUMMARY:0:255}" \
+            --property "osimages_failed_tests=${FAILED_TESTS:0:255}" \
+            --property "osimages_tested_at=$now" \
+            "$IMAGE_ID"
+        ;;
     *)
-        echo "usage: record-evidence.sh pending|passed" >&2
+        echo "usage: record-evidence.sh pending|passed|failed" >&2
         exit 2
         ;;
 esac

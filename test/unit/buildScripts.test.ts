@@ -177,7 +177,7 @@ describe("build scripts", () => {
         assert.match(result.stderr, /IMAGE_ID is required/);
         const { result: noMode, call } = recordEvidence("", {});
         assert.strictEqual(noMode.status, 2);
-        assert.match(noMode.stderr, /usage: record-evidence\.sh pending\|passed/);
+        assert.match(noMode.stderr, /usage: record-evidence\.sh pending\|passed\|failed/);
         assert.strictEqual(call, undefined);
     });
 
@@ -199,6 +199,18 @@ describe("build scripts", () => {
         assert.match(
             call!,
             /^prod image set --property osimages_test_result=passed --property osimages_tested_sha256=ab --property osimages_test_summary=unmanaged-virtual: 9 passed, 0 failed --property osimages_tested_use_cases=unmanaged-virtual --property osimages_tested_at=\S+Z img-1$/,
+        );
+    });
+
+    it("record-evidence.sh failed records which tests failed, which the gate then names", () => {
+        const { result, call } = recordEvidence("failed", {
+            SUMMARY: "managed-virtual: 8 passed, 1 failed",
+            FAILED_TESTS: "managed-virtual: site/ntp",
+        });
+        assert.strictEqual(result.status, 0, result.stderr);
+        assert.match(
+            call!,
+            /^prod image set --property osimages_test_result=failed --property osimages_tested_sha256=ab --property osimages_test_summary=managed-virtual: 8 passed, 1 failed --property osimages_failed_tests=managed-virtual: site\/ntp --property osimages_tested_at=\S+Z img-1$/,
         );
     });
 
