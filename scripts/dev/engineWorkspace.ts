@@ -16,18 +16,16 @@ import { stringify } from "yaml";
 export const ROOT = path.join(__dirname, "..", "..");
 const TOOLCHAIN = path.join(ROOT, ".toolchain");
 
-const PROJECT_FILES = [
-    "Pulumi.yaml",
-    "package.json",
-    "tsconfig.json",
-    "index.ts",
-    "config.ts",
-    "components",
-    "distros",
-    "policy",
-    "scripts",
-    "suites",
-];
+/** What the scratch copy leaves out: checkouts' state, the tests, and the stacks (tests write their own). */
+const NOT_COPIED = new Set([
+    ".git",
+    "node_modules",
+    ".toolchain",
+    ".state",
+    ".lab",
+    "stacks",
+    "test",
+]);
 
 /** The environment of every engine run: offline, project-local plugins, a file:// backend. */
 export function engineEnv(stateDir: string): Record<string, string> {
@@ -57,7 +55,7 @@ export class ScratchProject {
             );
         }
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-engine-"));
-        for (const f of PROJECT_FILES)
+        for (const f of fs.readdirSync(ROOT).filter((f) => !NOT_COPIED.has(f)))
             fs.cpSync(path.join(ROOT, f), path.join(this.dir, f), { recursive: true });
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
         fs.mkdirSync(path.join(this.dir, "stacks"));

@@ -43,7 +43,12 @@ describe("real engine: the project's program through the Automation API", functi
         const before = await stack.exportStack();
         project.writeStack("it", { ...emptyLab(), testing: { backend: "vmware" } });
         await assert.rejects(stack.preview(), (e) => {
-            assert.match(errorText(e), /stacks\/Pulumi\.it\.yaml: testing\.backend: /);
+            assert.match(
+                errorText(e),
+                /stacks\/Pulumi\.it\.yaml: testing\.backend: expected one of "nova", "lab", got "vmware"/,
+            );
+            // A RunError: the message only, no Node stack trace.
+            assert.doesNotMatch(errorText(e), /unhandled exception|\n\s+at \S+ \(/);
             return true;
         });
         assert.deepStrictEqual(
