@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { gatherEvidence } from "../../components/evidenceLookup";
-import { parseStackConfig, readStackFile, StackConfig } from "../../config";
+import { loadStack, parseStackConfig, readStackFile, StackConfig } from "../../config";
 import { loadCatalogue } from "../../distros/catalogue";
 import { compareReleases } from "../../model/lifecycle";
 import { imagesToCheck, planStack } from "../../model/plan";
@@ -180,6 +180,27 @@ esac
                 }),
             /distros\.rhel9\.promote: 2026-11-01 is skipped \(same vendor version as the release before it\)/,
         );
+    });
+
+    it("reads a stack file with its secrets set as the README says (pulumi config set --secret)", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "osip-secrets-"));
+        try {
+            fs.mkdirSync(path.join(root, "stacks"));
+            const shipped = fs.readFileSync(
+                path.join(ROOT, "stacks", "Pulumi.site-example.yaml"),
+                "utf8",
+            );
+            fs.writeFileSync(
+                path.join(root, "stacks", "Pulumi.site.yaml"),
+                `${shipped}    os-image-pipeline:sshPrivateKey:\n        secure: v1:AAAA\n` +
+                    `    os-image-pipeline:cloudPasswords:\n        production:\n            secure: v1:BBBB\n`,
+            );
+            const input = readStackFile(root, "site");
+            assert.deepStrictEqual(input.keys, { unknown: [], plainSecrets: [] });
+            assert.strictEqual(loadStack(input).stack.testing.keyPair, "linux-images-ci");
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
     });
 
     it("exits 1 naming the stack file and field on bad config", () => {
