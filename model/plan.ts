@@ -36,6 +36,8 @@ export interface ImageRecord extends ImageRef {
     useCases: UseCase[];
     /** What Glance holds for it; undefined while the evidence is unknown (no cloud read). */
     evidence?: Evidence;
+    /** Why the evidence gate refuses to publish it (a production image without passed evidence). */
+    refusal?: string;
 }
 
 /** One kept release of a distro on one arch. */
@@ -142,11 +144,11 @@ export function planStack(
                 }),
             );
             for (const image of releases.flatMap((r) => r.images)) {
-                const reason =
-                    image.stage === "production" && image.evidence && refusalReason(image.evidence);
-                if (reason)
+                if (image.stage !== "production" || !image.evidence) continue;
+                image.refusal = refusalReason(image.evidence);
+                if (image.refusal)
                     refusals.push(
-                        `cannot promote ${distro} ${arch} (${image.bootMode}) release ${image.release}: ${reason}`,
+                        `cannot promote ${distro} ${arch} (${image.bootMode}) release ${image.release}: ${image.refusal}`,
                     );
             }
             pipelines.push({

@@ -108,6 +108,14 @@ describe("npm run plan", () => {
         );
         const plan = planStack(stack, catalogue, evidence);
         assert.deepStrictEqual(plan.refusals.length, 2, plan.refusals.join("\n"));
+        const refused = plan.pipelines
+            .flatMap((p) => p.releases.flatMap((r) => r.images))
+            .filter((i) => i.refusal !== undefined)
+            .map((i) => `${i.key}: ${i.refusal}`);
+        assert.deepStrictEqual(refused, [
+            "cs9-aarch64-uefi-2026-10-01: it was never built and uploaded (no Glance image carries its build key)",
+            "alma9-x86_64-bios-2026-10-01: its tests have not passed (pending since 2026-10-03T08:00:00Z: still running, or failed in that update)",
+        ]);
         await assert.rejects(
             runProgram("site-example", raw, { glance, secrets: SECRETS }),
             (e: Error) => {
