@@ -25,7 +25,8 @@ export interface ContainerImageArgs {
 
 /** Tags published for a promoted release. */
 export function publicTags(major: string, release: string): string[] {
-    return ["latest", major, release];
+    // In push order: `latest` moves last, once the dated and major tags are there.
+    return [release, major, "latest"];
 }
 
 /** The Dockerfile: the build's rootfs as the only layer. */
@@ -83,27 +84,31 @@ export class ContainerImage extends pulumi.ComponentResource {
                   { parent: this, dependsOn: [test] },
               )
             : undefined;
-        const published = pulled
-            ? publicTags(args.major, args.release).map((tag) => {
-                  const tagged = new docker.Tag(
-                      `${name}-tag-${tag}`,
-                      {
-                          sourceImage: pulled.repoDigest,
-                          targetImage: `${args.publicRegistry}/${args.repository}:${tag}`,
-                      },
-                      { parent: this },
-                  );
-                  return new docker.RegistryImage(
-                      `${name}-push-${tag}`,
-                      {
-                          name: tagged.targetImage,
-                          keepRemotely: true,
-                          triggers: { digest: image.repoDigest },
-                      },
-                      { parent: this },
-                  ).name;
-              })
-            : [];
+        // One push at a time: parallel pushes of the same layers made docker-registry answer
+        // 500 (seen in a CI run), and a failed push then stops the tags after it.
+        const pushes: docker.RegistryImage[] = [];
+        for (const tag of pulled ? publicTags(args.major, args.release) : []) {
+            const tagged = new docker.Tag(
+                `${name}-tag-${tag}`,
+                {
+                    sourceImage: pulled!.repoDigest,
+                    targetImage: `${args.publicRegistry}/${args.repository}:${tag}`,
+                },
+                { parent: this },
+            );
+            pushes.push(
+                new docker.RegistryImage(
+                    `${name}-push-${tag}`,
+                    {
+                        name: tagged.targetImage,
+                        keepRemotely: true,
+                        triggers: { digest: image.repoDigest },
+                    },
+                    { parent: this, dependsOn: pushes.slice(-1) },
+                ),
+            );
+        }
+        const published = pushes.map((p) => p.name);
         this.testImage = image.imageName;
         this.published = pulumi.all(published);
         this.registerOutputs({ testImage: this.testImage, published: this.published });

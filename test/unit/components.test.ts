@@ -136,6 +136,15 @@ describe("components built alone", () => {
             "127.0.0.1:5002/osimages/debian12:latest",
         ]);
         for (const p of pushes) assert.strictEqual(p.inputs.keepRemotely, true);
+        // One at a time, latest last.
+        assert.ok(
+            byName(published, "c-push-12").dependencies.some((d) =>
+                d.endsWith("c-push-2026-11-01"),
+            ),
+        );
+        assert.ok(
+            byName(published, "c-push-latest").dependencies.some((d) => d.endsWith("c-push-12")),
+        );
         assert.ok(byName(published, "c-pull").dependencies.some((d) => d.endsWith("c-test")));
     });
 

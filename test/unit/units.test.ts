@@ -216,7 +216,7 @@ describe("component helpers", () => {
         });
     });
 
-    it("publishes latest, major and date tags", () => {
-        assert.deepStrictEqual(publicTags("9", "2026-11-01"), ["latest", "9", "2026-11-01"]);
+    it("publishes date, major and latest tags, latest last", () => {
+        assert.deepStrictEqual(publicTags("9", "2026-11-01"), ["2026-11-01", "9", "latest"]);
     });
 });
