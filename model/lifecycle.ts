@@ -138,3 +138,8 @@ export function releaseSet(
 export function bootModesOf(entry: DistroEntry, arch: Arch): BootMode[] {
     return entry.arches.find((a) => a.arch === arch)?.bootModes ?? [];
 }
+
+/** Arches a stack builds for a distro: its `arches`, or every arch of the catalogue entry. */
+export function archesOf(d: Pick<DistroConfig, "arches">, entry: DistroEntry): Arch[] {
+    return d.arches ?? entry.arches.map((a) => a.arch);
+}

@@ -1,11 +1,12 @@
 // The release plan: what exists after an update, computed once from the parsed stack config, the
 // catalogue and (when it could be read) the evidence in Glance. The program registers exactly
 // these records, the plan command prints them, the lab driver runs them.
-import { archesOf, StackConfig, useCasesFor } from "../config";
+import type { StackConfig } from "../config";
 import { Catalogue } from "../distros/catalogue";
 import { Arch, BootMode, DistroEntry, UseCase } from "../distros/schema";
 import { Evidence, evidenceFromProperties, hasPassed, refusalReason } from "./evidence";
 import {
+    archesOf,
     bootModesOf,
     buildKey,
     imageName,
@@ -14,6 +15,7 @@ import {
     Stage,
     visibility,
 } from "./lifecycle";
+import { useCasesFor } from "./useCases";
 
 /** One Glance image of a kept release: what the evidence gate looks up by build key. */
 export interface ImageRef {

@@ -1,4 +1,5 @@
-import { UseCase } from "../distros/schema";
+import type { StackConfig } from "../config";
+import { DistroEntry, UseCase } from "../distros/schema";
 
 /** The suite folders under suites/ that test machines run. */
 export type MachineSuite = "upstream" | "site" | "managed";
@@ -37,4 +38,9 @@ export function isManaged(useCase: UseCase): boolean {
 /** Whether the use case runs on a bare-metal node. */
 export function isPhysical(useCase: UseCase): boolean {
     return USE_CASE_SPECS[useCase].machine === "physical";
+}
+
+/** Use cases run for a distro at a site: those both the catalogue and the stack enable. */
+export function useCasesFor(entry: DistroEntry, stack: Pick<StackConfig, "testing">): UseCase[] {
+    return stack.testing.useCases.filter((u) => entry.useCases.includes(u));
 }

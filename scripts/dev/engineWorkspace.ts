@@ -46,6 +46,8 @@ export function engineEnv(stateDir: string): Record<string, string> {
 export class ScratchProject {
     readonly dir: string;
     readonly stateDir: string;
+    /** What every engine run of this project gets (engineEnv, plus the caller's). */
+    readonly env: Record<string, string>;
     private command?: PulumiCommand;
 
     constructor(extraEnv: Record<string, string> = {}) {
@@ -63,8 +65,6 @@ export class ScratchProject {
         fs.mkdirSync(this.stateDir);
         this.env = { ...engineEnv(this.stateDir), ...extraEnv };
     }
-
-    readonly env: Record<string, string>;
 
     /** Writes stacks/Pulumi.<stack>.yaml with the given config (keys without the project prefix). */
     writeStack(stack: string, config: Record<string, unknown>): void {

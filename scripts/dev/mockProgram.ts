@@ -130,7 +130,7 @@ function computed(args: pulumi.runtime.MockResourceArgs): Record<string, unknown
 }
 
 /** The program's own modules, loaded afresh by every run (config is read at load). */
-const PROGRAM_MODULES = ["index.ts", "config.ts", "components", "model", "distros"].map((p) =>
+const PROGRAM_MODULES = ["index.ts", "config", "components", "model", "distros"].map((p) =>
     path.join(ROOT, p),
 );
 
