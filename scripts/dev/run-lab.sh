@@ -6,7 +6,7 @@
 # stack's own steps without the engine (scripts/dev/lab-steps.ts: build, boot, suites), and exits 3
 # (1 if a lab step failed).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 log() { echo "[lab $(date +%T)] $*" >&2; }
 
 log "toolchain"
