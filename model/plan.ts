@@ -79,23 +79,22 @@ export interface StackPlan {
     evidenceKnown: boolean;
 }
 
-/** Every image of every kept release, which the gate must know about before planning. */
+/**
+ * Every image of every kept release, which the gate must know about before planning: the images
+ * of the plan made without evidence (evidence changes stages, never which images exist).
+ */
 export function imagesToCheck(stack: StackConfig, catalogue: Catalogue): ImageRef[] {
-    return Object.entries(stack.distros).flatMap(([distro, d]) => {
-        const entry = catalogue.get(distro)!;
-        const kept = releaseSet(d).kept;
-        return archesOf(d, entry).flatMap((arch) =>
-            bootModesOf(entry, arch).flatMap((bootMode) =>
-                kept.map((release) => ({
-                    distro,
-                    arch,
-                    bootMode,
-                    release,
-                    key: buildKey(distro, arch, bootMode, release),
-                })),
-            ),
-        );
-    });
+    return planStack(stack, catalogue).pipelines.flatMap((p) =>
+        p.releases.flatMap((r) =>
+            r.images.map(({ distro, arch, bootMode, release, key }) => ({
+                distro,
+                arch,
+                bootMode,
+                release,
+                key,
+            })),
+        ),
+    );
 }
 
 /**
