@@ -70,7 +70,6 @@ async function main(): Promise<void> {
     });
     try {
         const stack = await project.programStack("bench");
-        await stack.setConfig("sshPrivateKey", { value: SECRETS.sshPrivateKey, secret: true });
         const timed = async (what: () => Promise<unknown>) => {
             const times: number[] = [];
             for (let i = 0; i < REPEATS; i++) {
@@ -81,7 +80,6 @@ async function main(): Promise<void> {
             return median(times);
         };
         project.writeStack("bench", { ...stackWith(1, 1), distros: {} });
-        await stack.setConfig("sshPrivateKey", { value: SECRETS.sshPrivateKey, secret: true });
         const bare = await timed(() => stack.preview());
         await stack.up();
         const noop = await timed(() => stack.up());
