@@ -98,6 +98,20 @@ describe("toolchain set-up (scripts/ci/toolchain)", () => {
         );
     });
 
+    it("says go is missing when a build needs it", () => {
+        const r = spawnSync(
+            "bash",
+            [
+                "-c",
+                `set -euo pipefail; source scripts/ci/toolchain/lib.sh; source scripts/ci/toolchain/steps.sh; TOOLCHAIN_LOG=${cache}/log; : > "$TOOLCHAIN_LOG"; go_build . ${cache}/out ./cmd x v1; echo built`,
+            ],
+            { cwd: ROOT, encoding: "utf8", env: { ...process.env, PATH: "/usr/bin:/bin" } },
+        );
+        assert.notStrictEqual(r.status, 0);
+        assert.match(r.stderr, /go not found on PATH: building needs Go >= 1\.26/);
+        assert.doesNotMatch(r.stdout, /built/);
+    });
+
     it("takes each plugin's version from its npm SDK in package.json", () => {
         const r = steps(
             'for p in $PROVIDER_PLUGINS; do echo "$p $(plugin_version $p)"; done',

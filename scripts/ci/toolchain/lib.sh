@@ -70,5 +70,8 @@ pulumi_reports() {
 # langhost_reports BINARY : the language host prints v$PULUMI_VERSION for `-version`.
 langhost_reports() {
     [ -x "$1" ] || return 1
-    [ "$("$1" -version 2>/dev/null)" = "v$PULUMI_VERSION" ] || [ "$("$1" -version 2>/dev/null)" = "$PULUMI_VERSION" ]
+    case "$("$1" -version 2>/dev/null)" in
+        "v$PULUMI_VERSION" | "$PULUMI_VERSION") return 0 ;;
+        *) return 1 ;;
+    esac
 }

@@ -92,9 +92,17 @@ extract_archive() {
     printf -v "$__var" '%s' "$__dir"
 }
 
+# require_go : go is on PATH, or a line saying it is missing.
+require_go() {
+    command -v go >/dev/null 2>&1 && return 0
+    progress "go not found on PATH: building needs Go >= 1.26"
+    return 1
+}
+
 # go_build DIR OUT PACKAGE VERSION_SYMBOL VERSION : a static, trimmed binary, installed atomically.
 go_build() {
     local dir=$1 out=$2 pkg=$3 symbol=$4 version=$5
+    require_go
     mkdir -p "$(dirname "$out")"
     (cd "$dir" && run "building $(basename "$out") $version" \
         env CGO_ENABLED=0 go build -trimpath -tags "$TOOLCHAIN_GO_TAGS" \
@@ -105,6 +113,7 @@ go_build() {
 # module_dir VAR MODULE@VERSION : downloads a module from the proxy; VAR gets its cache folder.
 module_dir() {
     local __var=$1 __json __dir
+    require_go
     __json="$(go mod download -json "$2" 2>>"$TOOLCHAIN_LOG")" || true
     __dir="$(printf '%s\n' "$__json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
     if [ -z "$__dir" ] || [ ! -d "$__dir" ]; then
@@ -134,6 +143,7 @@ build_cli() {
 build_langhost() {
     local out=$1 src
     extract_archive src "pulumi-language-nodejs-v$PULUMI_VERSION.tar.gz"
+    require_go
     # The tag's go.mod points at pkg and sdk in the same repository: use the served modules.
     (cd "$src" && go mod edit -dropreplace="$PULUMI_PKG_MODULE" -dropreplace="$PULUMI_SDK_MODULE" \
         -require="$PULUMI_PKG_MODULE@v$PULUMI_VERSION" -require="$PULUMI_SDK_MODULE@v$PULUMI_VERSION")
@@ -144,6 +154,7 @@ build_langhost() {
 generate() {
     local src=$1 main=$2 version=$3
     [ -e "$src/provider/.generated" ] && return 0
+    require_go
     (cd "$src/provider" && run "generating the schema of $(basename "$src")" \
         env VERSION="$version" go generate "$main")
     touch "$src/provider/.generated"
