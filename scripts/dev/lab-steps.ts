@@ -1,7 +1,7 @@
 // The lab stack's own steps, run with the program's own commands but without the engine: build
 // each release in test with ImageBuild's command, boot it with TestInstance's lab backend, run
 // TestRun's remote command over SSH (suites archive on stdin), stop the machine.
-// `npm run lab` runs this when the provider plugins are missing; `test/integration/lab.test.ts`
+// `npm run lab` runs this while the lab's own cloud is not set up; `test/integration/lab.test.ts`
 // drives the same functions. Usage: npx ts-node scripts/dev/lab-steps.ts [stack]   (default: lab)
 import { execFile } from "child_process";
 import * as fs from "fs";
@@ -9,13 +9,12 @@ import * as path from "path";
 import { loadStack, readStackFile, StackConfig } from "../../config";
 import { buildCommand, BuildResult, parseBuildResult } from "../../components/imageBuild";
 import { planStack } from "../../model/plan";
-import { parseLabAddress } from "../../components/testInstance";
+import { LAB_INSTANCE, parseLabAddress } from "../../components/testInstance";
 import { parseSummary, shellQuote, suiteCommand, suitesArchive } from "../../components/testRun";
 import { userData } from "../../components/userData";
 import { Arch, DistroEntry, UseCase } from "../../distros/schema";
 
 const ROOT = path.join(__dirname, "..", "..");
-const LAB_INSTANCE = "scripts/program/compute/lab-instance.sh";
 
 export interface ShResult {
     code: number;
