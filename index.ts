@@ -8,11 +8,12 @@ import { imagesToCheck, planStack } from "./model/plan";
 // Everything that can be checked without a cloud is checked synchronously, before any resource:
 // a bad catalogue, stack file or kickstart stops the update with nothing registered. Problems are
 // RunErrors: the user sees the message, not a stack trace.
+const config = new pulumi.Config();
 const stackFile = stackFilePath(pulumi.getStack());
 const { catalogue, stack } = userError(() =>
-    loadStack(readEngineConfig(new pulumi.Config(), pulumi.getStack())),
+    loadStack(readEngineConfig(config, pulumi.getStack())),
 );
-const secrets = readSecrets(new pulumi.Config());
+const secrets = readSecrets(config);
 // Relative, as written in the stack file: commands must not change when the checkout moves.
 const workDir = stack.builders.local?.workDir ?? ".state/work";
 
