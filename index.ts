@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStack, readEngineConfig, readSecrets, stackFilePath } from "./config";
 import { DistroPipeline } from "./components/distroPipeline";
 import { gatherEvidence, glanceLookup } from "./components/evidenceLookup";
-import { cloudProviders, dockerProvider } from "./components/providers";
+import { cloudProviders, dockerProvider, testProjectId } from "./components/providers";
 import { imagesToCheck, planStack } from "./model/plan";
 
 // Everything that can be checked without a cloud is checked synchronously, before any resource:
@@ -41,6 +41,7 @@ async function main() {
         );
     }
     const providers = { ...clouds, docker: dockerProvider(stack, secrets) };
+    const shareTo = testProjectId(stack, clouds.test);
     const report: Record<string, unknown> = {};
     for (const p of plan.pipelines) {
         const pipeline = new DistroPipeline(p.name, {
@@ -50,6 +51,7 @@ async function main() {
             registries: stack.registries,
             testing: stack.testing,
             clouds: stack.clouds,
+            testProjectId: shareTo,
             providers,
             secrets,
             workDir,

@@ -23,6 +23,8 @@ export interface DistroPipelineArgs {
     testing: StackConfig["testing"];
     /** Clouds of both phases (the test project is made a member of TEST images). */
     clouds: StackConfig["clouds"];
+    /** The project TEST images are shared to, when tests run in another project. */
+    testProjectId?: pulumi.Input<string>;
     /** One provider per phase, and Docker's. */
     providers: Providers;
     /** Stack secrets. */
@@ -97,7 +99,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
                         ? restatedEvidence(image.evidence)
                         : {}),
                 })),
-                testProjectId: args.clouds.test.projectId,
+                testProjectId: args.testProjectId,
                 owner: args.providers.production,
                 tester: args.providers.test,
             },

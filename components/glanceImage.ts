@@ -71,7 +71,7 @@ export interface GlanceImageArgs {
     /** Path of the qcow2 artefact on the runner. */
     artefact: pulumi.Input<string>;
     /** Project that tests TEST images; made a member of them while they are shared. */
-    testProjectId?: string;
+    testProjectId?: pulumi.Input<string>;
     /** Provider of the owning (production) project. */
     owner: openstack.Provider;
     /** Provider of the test project, which accepts the share. */

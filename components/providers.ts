@@ -65,6 +65,20 @@ export function registryAuthEntry(
     };
 }
 
+/**
+ * The project that TEST images are shared to: none when tests run in the owning project, else the
+ * configured id, else the project the test cloud's credentials are scoped to (one Keystone call).
+ */
+export function testProjectId(
+    cfg: StackConfig,
+    test: openstack.Provider,
+): pulumi.Output<string> | undefined {
+    const { production, test: phase } = cfg.clouds;
+    if (phase.cloud === production.cloud && phase.project === production.project) return undefined;
+    if (phase.projectId) return pulumi.output(phase.projectId);
+    return openstack.identity.getAuthScopeOutput({ name: "test" }, { provider: test }).projectId;
+}
+
 /** One explicit provider per phase; nothing uses a default provider. */
 export function cloudProviders(
     cfg: StackConfig,

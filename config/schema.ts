@@ -40,7 +40,10 @@ const cloudSchema = z.strictObject({
     cloud: z.string().min(1).describe("the name of an entry of clouds.yaml"),
     /** Project name of this phase. */
     project: z.string().min(1).describe("an OpenStack project name"),
-    /** Project id; required for the test phase, which is made a member of TEST images. */
+    /**
+     * Test phase: the project made a member of TEST images. Defaults to the project that the test
+     * cloud's credentials are scoped to, read from Keystone.
+     */
     projectId: z.string().min(1).describe("an OpenStack project id").optional(),
     /** Region name, when the cloud has several. */
     region: z.string().min(1).describe("an OpenStack region name").optional(),
@@ -277,11 +280,6 @@ export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
     }
     if (cfg.testing.useCases.some(isManaged) && !cfg.testing.agent) {
         problems.push("testing.agent: required by the managed use cases");
-    }
-    if (cfg.clouds.test.project !== cfg.clouds.production.project && !cfg.clouds.test.projectId) {
-        problems.push(
-            "clouds.test.projectId: required when TEST images are shared to another project",
-        );
     }
     return problems;
 }

@@ -9,6 +9,9 @@ import { PROJECT } from "../../config";
 
 export const ROOT = path.join(__dirname, "..", "..");
 
+/** The project id a mocked getAuthScope reports for the test cloud. */
+export const MOCK_SCOPE_PROJECT_ID = "mock-scope-project";
+
 export interface Recorded {
     type: string;
     name: string;
@@ -204,6 +207,9 @@ async function setRecordingMocks(
                             "Your query returned no results. Please change your search criteria and try again.",
                         );
                     return { id: `glance-${key}`, properties: props };
+                }
+                if (args.token === "openstack:identity/getAuthScope:getAuthScope") {
+                    return { projectId: MOCK_SCOPE_PROJECT_ID };
                 }
                 throw new Error(`Mock call not implemented: ${args.token}`);
             },

@@ -7,6 +7,7 @@ import {
     byName,
     byType,
     fakeSha,
+    MOCK_SCOPE_PROJECT_ID,
     passedImage,
     Recorded,
     runProgram,
@@ -61,8 +62,9 @@ describe("the program under mocks", () => {
     describe("lab stack (debian12, nothing promoted yet)", () => {
         let resources: Recorded[];
         let outputs: Record<string, unknown>;
+        const invokes: { token: string; args: Record<string, unknown> }[] = [];
         before(async () => {
-            ({ resources, outputs } = await runProgram("lab", stackConfig("lab")));
+            ({ resources, outputs } = await runProgram("lab", stackConfig("lab"), { invokes }));
         });
 
         it("composes one pipeline per arch with build, image per firmware, test machine, run and evidence", () => {
@@ -127,6 +129,17 @@ describe("the program under mocks", () => {
             );
         });
 
+        it("shares TEST images to the project the test cloud's credentials are scoped to (no projectId set)", () => {
+            assert.strictEqual(
+                byName(resources, "debian12-x86_64-bios-2026-11-01-member").inputs.memberId,
+                MOCK_SCOPE_PROJECT_ID,
+            );
+            assert.deepStrictEqual(
+                invokes.filter((i) => i.token.startsWith("openstack:identity/")),
+                [{ token: "openstack:identity/getAuthScope:getAuthScope", args: { name: "test" } }],
+            );
+        });
+
         it("uses the production provider for the image and the test provider to accept the share", () => {
             assert.match(
                 byName(resources, "debian12-x86_64-bios-2026-11-01-image").provider ?? "",
@@ -135,10 +148,6 @@ describe("the program under mocks", () => {
             assert.match(
                 byName(resources, "debian12-x86_64-bios-2026-11-01-accept").provider ?? "",
                 /::test::/,
-            );
-            assert.strictEqual(
-                byName(resources, "debian12-x86_64-bios-2026-11-01-member").inputs.memberId,
-                "lab-images-test",
             );
         });
 
@@ -376,6 +385,15 @@ describe("the program under mocks", () => {
                     (r) => r.name === "cs9-x86_64-bios-2026-10-01-unmanaged-virtual-server",
                 ),
             );
+        });
+
+        it("shares TEST images to the configured clouds.test.projectId, without asking Keystone", () => {
+            const members = byType(resources, "openstack:images/imageAccess:ImageAccess");
+            assert.ok(members.length > 0);
+            for (const m of members) {
+                assert.strictEqual(m.inputs.memberId, "0c4d6a1f0b6e4f0e9a1f2b3c4d5e6f70");
+            }
+            assert.ok(!invokes.some((i) => i.token.startsWith("openstack:identity/")));
         });
 
         it("demotes the previous production release to a dated hidden image", () => {

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The lab's services on 127.0.0.1, state under .lab/services (kept across down/up):
+# PostgreSQL, Keystone, Glance, a Docker engine and two registries (internal, public).
+#
+#   lab-services.sh up      start what is not running, wait until each answers, write
+#                           .lab/clouds.yaml (lab-admin, lab-prod, lab-test) and .lab/env
+#   lab-services.sh down    stop them all (state, images and registry contents stay)
+#   lab-services.sh status  one line per service
+#
+# Ports (environment): LAB_POSTGRES_PORT 15432, LAB_KEYSTONE_PORT 15000, LAB_GLANCE_PORT 19292,
+# LAB_REGISTRY_PORTS "5001 5002" (the lab stack's registries). OSIP_LAB_DIR moves .lab.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SERVICE=lab
+# shellcheck source=scripts/ci/services/lib.sh
+source scripts/ci/services/lib.sh
+services=scripts/ci/services
+lab=$(mkdir -p "${OSIP_LAB_DIR:-.lab}" && cd "${OSIP_LAB_DIR:-.lab}" && pwd)
+dir="$lab/services"
+pg_port=${LAB_POSTGRES_PORT:-15432}
+ks_port=${LAB_KEYSTONE_PORT:-15000}
+gl_port=${LAB_GLANCE_PORT:-19292}
+read -r -a registry_ports <<<"${LAB_REGISTRY_PORTS:-5001 5002}"
+registry_names=(internal public)
+keystone_url="http://127.0.0.1:$ks_port/v3"
+clouds="$lab/clouds.yaml"
+
+# Passwords of this lab, made once, readable by root only, never printed.
+secrets() {
+    local file="$dir/secrets.env"
+    if [[ ! -f "$file" ]]; then
+        mkdir -p "$dir"
+        (
+            umask 077
+            for name in ADMIN KEYSTONE_DB GLANCE_DB GLANCE PROD TEST; do
+                echo "${name}_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
+            done >"$file.part"
+            mv "$file.part" "$file"
+        )
+    fi
+    # shellcheck source=/dev/null
+    source "$file"
+}
+
+write_clouds() {
+    local entry
+    entry() { # name user project password
+        printf '  %s:\n    region_name: RegionOne\n    identity_api_version: 3\n    interface: public\n' "$1"
+        printf '    connect_retries: 3\n    auth:\n      auth_url: %s\n' "$keystone_url"
+        printf '      username: %s\n      password: "%s"\n      project_name: %s\n' "$2" "$4" "$3"
+        printf '      user_domain_name: Default\n      project_domain_name: Default\n'
+    }
+    (
+        umask 077
+        {
+            echo "# Written by scripts/dev/lab-services.sh: the lab's clouds on 127.0.0.1."
+            echo "clouds:"
+            entry lab-admin admin admin "$ADMIN_PASSWORD"
+            entry lab-prod images-admin images "$PROD_PASSWORD"
+            entry lab-test images-tester images-test "$TEST_PASSWORD"
+        } >"$clouds.part"
+        mv "$clouds.part" "$clouds"
+    )
+}
+
+glance_answers() { OS_CLIENT_CONFIG_FILE=$clouds openstack --os-cloud "$1" image list -f value -c ID >/dev/null; }
+
+up() {
+    local t0 i
+    t0=$(date +%s)
+    secrets
+    bash "$services/postgres.sh" start "$dir/postgres" "$pg_port"
+    DB_PASSWORD=$KEYSTONE_DB_PASSWORD bash "$services/postgres.sh" database "$dir/postgres" "$pg_port" keystone
+    DB_PASSWORD=$GLANCE_DB_PASSWORD bash "$services/postgres.sh" database "$dir/postgres" "$pg_port" glance
+    ADMIN_PASSWORD=$ADMIN_PASSWORD DB_URL="postgresql+psycopg2://keystone:$KEYSTONE_DB_PASSWORD@127.0.0.1:$pg_port/keystone" \
+        bash "$services/keystone.sh" start "$dir/keystone" "$ks_port"
+    write_clouds
+    GLANCE_PASSWORD=$GLANCE_PASSWORD PROD_PASSWORD=$PROD_PASSWORD TEST_PASSWORD=$TEST_PASSWORD \
+        retry 3 /usr/bin/python3 "$services/keystone-accounts.py" "$clouds" "http://127.0.0.1:$gl_port"
+    DB_URL="postgresql+psycopg2://glance:$GLANCE_DB_PASSWORD@127.0.0.1:$pg_port/glance" \
+        KEYSTONE_URL="http://127.0.0.1:$ks_port" SERVICE_PASSWORD=$GLANCE_PASSWORD \
+        bash "$services/glance.sh" start "$dir/glance" "$gl_port"
+    # Ready for the stack once both projects reach Glance through Keystone's catalogue.
+    wait_until 120 "Glance for lab-prod and lab-test" "$dir/glance/log/glance-api.log" \
+        bash -c "$(declare -f glance_answers); clouds=$clouds; glance_answers lab-prod && glance_answers lab-test"
+    bash "$services/dockerd.sh" start "$dir/docker" >/dev/null
+    for i in "${!registry_names[@]}"; do
+        bash "$services/registry.sh" start "$dir/registry-${registry_names[$i]}" "${registry_ports[$i]}"
+    done
+    {
+        echo "# Written by scripts/dev/lab-services.sh: source it to reach the lab's services."
+        echo "export OS_CLIENT_CONFIG_FILE=$clouds"
+        echo "export DOCKER_HOST=unix://$dir/docker/docker.sock"
+    } >"$lab/env"
+    log "services up in $(($(date +%s) - t0))s: Keystone 127.0.0.1:$ks_port, Glance 127.0.0.1:$gl_port," \
+        "registries 127.0.0.1:${registry_ports[*]}, Docker $dir/docker/docker.sock; clouds in $clouds"
+}
+
+down() {
+    local i
+    for i in "${!registry_names[@]}"; do bash "$services/registry.sh" stop "$dir/registry-${registry_names[$i]}"; done
+    bash "$services/dockerd.sh" stop "$dir/docker"
+    bash "$services/glance.sh" stop "$dir/glance"
+    bash "$services/keystone.sh" stop "$dir/keystone"
+    bash "$services/postgres.sh" stop "$dir/postgres"
+    log "services stopped; state kept in $dir"
+}
+
+status() {
+    local i
+    line() { printf '%-18s %s\n' "$1" "$(if "${@:2}" >/dev/null 2>&1; then echo up; else echo down; fi)"; }
+    line postgres test -f "$dir/postgres/data/postmaster.pid"
+    line keystone http_ok "$keystone_url/"
+    line glance http_ok "http://127.0.0.1:$gl_port/versions"
+    line docker test -S "$dir/docker/docker.sock"
+    for i in "${!registry_names[@]}"; do
+        line "registry-${registry_names[$i]}" http_ok "http://127.0.0.1:${registry_ports[$i]}/v2/"
+    done
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    status) status ;;
+    *) sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+esac
