@@ -15,7 +15,7 @@ export interface ContainerImageArgs {
     internalRegistry: string;
     /** Public registry (host[:port]/path) for the published tags. */
     publicRegistry: string;
-    /** Publish `latest`, major and date tags: only for the promoted release. */
+    /** Publish `latest`, major and date tags once the container test passed. */
     publish: boolean;
     /** Directory where the build context is assembled. */
     workDir: string;

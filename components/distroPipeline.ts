@@ -136,7 +136,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
         });
     }
 
-    /** The release's container image: tested in test, published in production. */
+    /** The release's container image: tested, and published when the plan says so. */
     private container(
         name: string,
         release: ReleaseRecord,
@@ -153,7 +153,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
                 major: entry.osVersion,
                 internalRegistry: args.registries.internal,
                 publicRegistry: args.registries.public,
-                publish: release.stage === "production",
+                publish: release.publishContainer,
                 workDir: args.workDir,
                 platform: arch === "x86_64" ? "linux/amd64" : "linux/arm64",
             },

@@ -86,8 +86,16 @@ const stackSchema = z.strictObject({
     registries: z.strictObject({
         /** Registry where test tags are pushed (host[:port]/namespace). */
         internal: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, "host[:port]/path"),
-        /** Registry where promoted tags are published. */
+        /** Registry where `latest`, major and date tags are published. */
         public: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, "host[:port]/path"),
+        /**
+         * Which release the public tags follow: `tested`, the newest release once its container
+         * test passed (the container flow of the talk), or `promoted`, the promotion pointer.
+         */
+        publishOn: z
+            .enum(["tested", "promoted"])
+            .describe("tested or promoted")
+            .default("tested"),
     }),
     builders: z
         .strictObject({

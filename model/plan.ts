@@ -52,6 +52,8 @@ export interface ReleaseRecord {
     images: ImageRecord[];
     /** Whether this release gets a container image (test and production, first arch only). */
     container: boolean;
+    /** Whether its container image gets the public tags (`registries.publishOn`), once tested. */
+    publishContainer: boolean;
 }
 
 /** Everything about one distro on one arch. */
@@ -129,6 +131,7 @@ export function planStack(
                         entry.container !== "none" &&
                         arch === arches[0] &&
                         (stage === "test" || stage === "production"),
+                    publishContainer: false,
                     images: modes.map((bootMode) => ({
                         distro,
                         arch,
@@ -144,6 +147,12 @@ export function planStack(
                     })),
                 }),
             );
+            const withContainer = releases.filter((r) => r.container);
+            const publisher =
+                stack.registries.publishOn === "tested"
+                    ? withContainer.at(-1)
+                    : withContainer.find((r) => r.stage === "production");
+            if (publisher) publisher.publishContainer = true;
             for (const image of releases.flatMap((r) => r.images)) {
                 if (image.stage !== "production" || !image.evidence) continue;
                 image.refusal = refusalReason(image.evidence);

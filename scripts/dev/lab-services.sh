@@ -43,7 +43,6 @@ secrets() {
 }
 
 write_clouds() {
-    local entry
     entry() { # name user project password
         printf '  %s:\n    region_name: RegionOne\n    identity_api_version: 3\n    interface: public\n' "$1"
         printf '    connect_retries: 3\n    auth:\n      auth_url: %s\n' "$keystone_url"

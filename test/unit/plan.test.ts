@@ -224,3 +224,31 @@ esac
         assert.match(r.stderr, /stacks\/Pulumi\.nosuch\.yaml: no such stack file/);
     });
 });
+
+describe("the plan: which release's container gets the public tags", () => {
+    const publishers = (publishOn: string, promote?: string) =>
+        planStack(
+            stackOf("lab", (raw) => {
+                (raw.registries as Record<string, unknown>).publishOn = publishOn;
+                const distros = raw.distros as Record<string, Record<string, unknown>>;
+                distros.debian12.releases = ["2026-10-01", "2026-11-01"];
+                if (promote) distros.debian12.promote = promote;
+            }).stack,
+            catalogue,
+        ).pipelines[0].releases.map((r) => `${r.release} ${r.publishContainer}`);
+
+    it("tested: the newest release, whatever is promoted", () => {
+        assert.deepStrictEqual(publishers("tested", "2026-10-01"), [
+            "2026-10-01 false",
+            "2026-11-01 true",
+        ]);
+    });
+
+    it("promoted: the promotion pointer, and none before a promotion", () => {
+        assert.deepStrictEqual(publishers("promoted", "2026-10-01"), [
+            "2026-10-01 true",
+            "2026-11-01 false",
+        ]);
+        assert.deepStrictEqual(publishers("promoted"), ["2026-10-01 false", "2026-11-01 false"]);
+    });
+});

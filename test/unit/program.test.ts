@@ -269,17 +269,26 @@ describe("the program under mocks", () => {
             );
         });
 
-        it("tags the container for test on the internal registry only", () => {
+        it("tags the container for test, then publishes date, major and latest once its test passed (publishOn: tested)", () => {
             const image = byName(resources, "debian12-x86_64-2026-11-01-container-image");
             assert.strictEqual(
                 image.inputs.imageName,
                 "127.0.0.1:5001/osimages/debian12:2026-11-01-test",
             );
-            assert.strictEqual(byType(resources, "docker:index/tag:Tag").length, 0);
-            assert.strictEqual(
-                byType(resources, "docker:index/registryImage:RegistryImage").length,
-                0,
+            const pull = byName(resources, "debian12-x86_64-2026-11-01-container-pull");
+            assert.ok(
+                pull.dependencies.some((d) =>
+                    d.endsWith("debian12-x86_64-2026-11-01-container-test"),
+                ),
+                "the public tags must wait for the container test",
             );
+            assert.deepStrictEqual(
+                byType(resources, "docker:index/tag:Tag").map((t) => t.inputs.targetImage),
+                ["2026-11-01", "12", "latest"].map((t) => `127.0.0.1:5002/osimages/debian12:${t}`),
+            );
+            for (const push of byType(resources, "docker:index/registryImage:RegistryImage")) {
+                assert.strictEqual(push.inputs.keepRemotely, true);
+            }
         });
 
         it("builds the container from the context step's folder, Dockerfile included", () => {
