@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CloudConfig, StackConfig } from "../config";
 import { Arch, UseCase } from "../distros/schema";
 import { TestInstance } from "./testInstance";
-import { suitesDigest, TestRun } from "./testRun";
+import { failedTests, parseSummary, suitesDigest, TestRun } from "./testRun";
 import { userData } from "./userData";
 
 // Relative to the project directory, where Pulumi runs commands: moving the checkout changes nothing.
@@ -71,6 +71,20 @@ export function testTriggers(args: Pick<ImageTestArgs, "useCases" | "testing">):
             keyPair: testing.keyPair,
         }),
     ];
+}
+
+/** What the runs of one image add up to: the evidence step's mode and its environment. */
+export function testOutcome(runs: { useCase: string; output: string }[]): {
+    mode: "passed" | "failed";
+    summary: string;
+    failedTests: string;
+} {
+    const failed = runs.flatMap((r) => failedTests(r.output).map((t) => `${r.useCase}: ${t}`));
+    return {
+        mode: failed.length > 0 ? "failed" : "passed",
+        summary: runs.map((r) => `${r.useCase}: ${parseSummary(r.output)}`).join("; "),
+        failedTests: failed.join(", "),
+    };
 }
 
 /** Boots an image per use case, runs the suites, then records the evidence on the image. */
@@ -143,19 +157,28 @@ export class ImageTest extends pulumi.ComponentResource {
             );
             return { useCase, run };
         });
-        const summary = pulumi
-            .all(runs.map((r) => r.run.summary))
-            .apply((s) => runs.map((r, i) => `${r.useCase}: ${s[i]}`).join("; "));
+        const outputs = pulumi.all(runs.map((r) => r.run.output));
+        const outcome = outputs.apply((o) =>
+            testOutcome(runs.map((r, i) => ({ useCase: r.useCase, output: o[i] }))),
+        );
         new command.local.Command(
             `${name}-evidence`,
             {
-                create: `bash ${RECORD_EVIDENCE} passed`,
+                // A failed image is recorded as failed, and the step then fails the update naming
+                // the tests: the gate refuses these bytes until new ones pass.
+                create: pulumi.interpolate`bash ${RECORD_EVIDENCE} ${outcome.mode}`,
                 environment: {
                     ...cli,
                     IMAGE_ID: args.imageId,
                     SHA256: args.sha256,
-                    SUMMARY: summary,
+                    SUMMARY: outcome.summary,
+                    FAILED_TESTS: outcome.failedTests,
                     USE_CASES: args.useCases.join(","),
+                    // Each use case's output and JUnit report, kept on the runner.
+                    RESULTS_DIR: `${args.workDir}/results/${name}`,
+                    RESULTS: outputs.apply((o) =>
+                        JSON.stringify(Object.fromEntries(runs.map((r, i) => [r.useCase, o[i]]))),
+                    ),
                 },
                 // Recorded again after every reset, i.e. after every re-run of the tests.
                 triggers: [reset.id],

@@ -4,11 +4,28 @@
 #   record-evidence.sh pending   before the tests of an image (re)start: whatever passed before
 #                                no longer counts until these tests pass
 #   record-evidence.sh passed    after every use case of the image passed
-#   record-evidence.sh failed    after a run failed: SUMMARY, and FAILED_TESTS ("use case: suite/test, ...")
+#   record-evidence.sh failed    after a run failed: SUMMARY, and FAILED_TESTS ("use case: suite/test, ...");
+#                                exits 1 once recorded, naming the tests: the update fails
+# With RESULTS_DIR and RESULTS (JSON: use case -> runner output), passed and failed also keep each
+# use case's output (<use case>.log) and JUnit report (<use case>.junit.xml) in RESULTS_DIR.
 set -euo pipefail
 mode="${1:-}"
 : "${IMAGE_ID:?IMAGE_ID is required}" "${SHA256:?SHA256 is required}" "${OS_CLOUD:?OS_CLOUD is required}"
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+keep_results() {
+    [[ -n "${RESULTS_DIR:-}" && -n "${RESULTS:-}" ]] || return 0
+    mkdir -p "$RESULTS_DIR"
+    # shellcheck disable=SC2016 # JavaScript in single quotes
+    node -e '
+        const fs = require("fs"), path = require("path");
+        for (const [useCase, output] of Object.entries(JSON.parse(process.env.RESULTS))) {
+            const [log, junit] = output.split("\n--- junit\n");
+            fs.writeFileSync(path.join(process.env.RESULTS_DIR, `${useCase}.log`), log);
+            if (junit) fs.writeFileSync(path.join(process.env.RESULTS_DIR, `${useCase}.junit.xml`), junit);
+        }'
+    echo "[evidence $(date +%T)] results in $RESULTS_DIR" >&2
+}
 
 case "$mode" in
     pending)
@@ -26,6 +43,7 @@ case "$mode" in
             echo "[evidence $(date +%T)] image $IMAGE_ID: refusing to record a run without passed tests: $SUMMARY" >&2
             exit 1
         fi
+        keep_results
         echo "[evidence $(date +%T)] image $IMAGE_ID passed: $SUMMARY" >&2
         # Glance property values are limited to 255 characters.
         openstack image set \
@@ -38,7 +56,7 @@ case "$mode" in
         ;;
     failed)
         : "${SUMMARY:?SUMMARY is required}" "${FAILED_TESTS:?FAILED_TESTS is required}"
-        echo "[evidence $(date +%T)] image $IMAGE_ID failed: $FAILED_TESTS" >&2
+        keep_results
         openstack image set \
             --property osimages_test_result=failed \
             --property "osimages_tested_sha256=$SHA256" \
@@ -46,6 +64,8 @@ case "$mode" in
             --property "osimages_failed_tests=${FAILED_TESTS:0:255}" \
             --property "osimages_tested_at=$now" \
             "$IMAGE_ID"
+        echo "image $IMAGE_ID failed its tests: $FAILED_TESTS ($SUMMARY); recorded on the image: its promotion is refused" >&2
+        exit 1
         ;;
     *)
         echo "usage: record-evidence.sh pending|passed|failed" >&2

@@ -207,10 +207,32 @@ describe("build scripts", () => {
             SUMMARY: "managed-virtual: 8 passed, 1 failed",
             FAILED_TESTS: "managed-virtual: site/ntp",
         });
-        assert.strictEqual(result.status, 0, result.stderr);
+        assert.strictEqual(result.status, 1, result.stderr);
+        assert.match(result.stderr, /image img-1 failed its tests: managed-virtual: site\/ntp/);
         assert.match(
             call!,
             /^prod image set --property osimages_test_result=failed --property osimages_tested_sha256=ab --property osimages_test_summary=managed-virtual: 8 passed, 1 failed --property osimages_failed_tests=managed-virtual: site\/ntp --property osimages_tested_at=\S+Z img-1$/,
+        );
+    });
+
+    it("record-evidence.sh keeps each use case's output and JUnit report in RESULTS_DIR", () => {
+        const results = fs.mkdtempSync(path.join(os.tmpdir(), "osip-results-"));
+        const { result } = recordEvidence("passed", {
+            SUMMARY: "unmanaged-virtual: 9 passed, 0 failed",
+            USE_CASES: "unmanaged-virtual",
+            RESULTS_DIR: results,
+            RESULTS: JSON.stringify({
+                "unmanaged-virtual": "[+] upstream/3_sshd ... PASS\n--- junit\n<testsuites/>\n",
+            }),
+        });
+        assert.strictEqual(result.status, 0, result.stderr);
+        assert.strictEqual(
+            fs.readFileSync(path.join(results, "unmanaged-virtual.log"), "utf8"),
+            "[+] upstream/3_sshd ... PASS",
+        );
+        assert.strictEqual(
+            fs.readFileSync(path.join(results, "unmanaged-virtual.junit.xml"), "utf8"),
+            "<testsuites/>\n",
         );
     });
 

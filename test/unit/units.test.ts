@@ -3,6 +3,7 @@ import { buildCommand, parseBuildResult } from "../../components/imageBuild";
 import { glanceProperties, REQUIRED_PROPERTIES } from "../../components/glanceImage";
 import { flavorFor, parseLabAddress } from "../../components/testInstance";
 import { parseSummary, shellQuote, suiteCommand } from "../../components/testRun";
+import { testOutcome } from "../../components/imageTest";
 import { USE_CASE_SPECS } from "../../model/useCases";
 import { BOOTSTRAP_MARKER, userData } from "../../components/userData";
 import { publicTags } from "../../components/containerImage";
@@ -201,7 +202,8 @@ describe("component helpers", () => {
                 cmd,
                 /sudo env OSIP_USE_CASE=managed-virtual SITE_DNS='it'\\''s' SITE_NTP_SERVER='ntp\.example\.org' bash \/tmp\/osimages-suites\/runtests\.sh --junit \S+ \/tmp\/osimages-suites\/upstream \/tmp\/osimages-suites\/site \/tmp\/osimages-suites\/managed/,
             );
-            assert.match(cmd, /rc=\$\?; .*; exit \$rc$/);
+            // An image failure (1) is a result for ImageTest to record; anything else fails the run.
+            assert.match(cmd, /rc=\$\?; .*; \[ "\$rc" -eq 1 \] && rc=0; exit \$rc$/);
             assert.strictEqual(shellQuote("a'b"), `'a'\\''b'`);
         });
 
@@ -218,5 +220,50 @@ describe("component helpers", () => {
 
     it("publishes date, major and latest tags, latest last", () => {
         assert.deepStrictEqual(publicTags("9", "2026-11-01"), ["2026-11-01", "9", "latest"]);
+    });
+});
+
+describe("ImageTest's judgement of the runs", () => {
+    const run = (lines: string[]) => `${lines.join("\n")}\n--- junit\n<testsuites/>\n`;
+
+    it("passes when no test failed the image, with every use case's summary", () => {
+        const o = testOutcome([
+            {
+                useCase: "unmanaged-virtual",
+                output: run([
+                    "[+] upstream/3_sshd ... PASS (0.1s)",
+                    "[=] 9 passed, 0 failed (0 image, 0 infra), 6 skipped",
+                ]),
+            },
+            {
+                useCase: "managed-virtual",
+                output: run(["[=] 11 passed, 0 failed (0 image, 0 infra), 4 skipped"]),
+            },
+        ]);
+        assert.deepStrictEqual(o, {
+            mode: "passed",
+            summary:
+                "unmanaged-virtual: 9 passed, 0 failed (0 image, 0 infra), 6 skipped; managed-virtual: 11 passed, 0 failed (0 image, 0 infra), 4 skipped",
+            failedTests: "",
+        });
+    });
+
+    it("fails naming each failed test with its use case; infrastructure failures are not image failures", () => {
+        const o = testOutcome([
+            {
+                useCase: "unmanaged-virtual",
+                output: run([
+                    "[+] site/dns ... FAIL (image) (0.2s): exit 1",
+                    "[+] site/ntp ... FAIL (infra) (9.0s): exit 75 after 3 attempts",
+                    "[+] site/ipv6 ... FAIL (image) (0.1s): timed out after 300s",
+                    "[=] 7 passed, 3 failed (2 image, 1 infra), 5 skipped",
+                ]),
+            },
+        ]);
+        assert.strictEqual(o.mode, "failed");
+        assert.strictEqual(
+            o.failedTests,
+            "unmanaged-virtual: site/dns, unmanaged-virtual: site/ipv6",
+        );
     });
 });
