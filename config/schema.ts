@@ -92,10 +92,7 @@ const stackSchema = z.strictObject({
          * Which release the public tags follow: `tested`, the newest release once its container
          * test passed (the container flow of the talk), or `promoted`, the promotion pointer.
          */
-        publishOn: z
-            .enum(["tested", "promoted"])
-            .describe("tested or promoted")
-            .default("tested"),
+        publishOn: z.enum(["tested", "promoted"]).describe("tested or promoted").default("tested"),
     }),
     builders: z
         .strictObject({

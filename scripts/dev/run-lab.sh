@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# `npm run lab`: the lab stack on this machine. Sets up (or reuses) the Pulumi toolchain and the npm
-# packages, installs the lab's Debian packages, checks the stack and prints its plan, then runs
-# `pulumi up` on a file:// backend under .state/. While the lab's own cloud (Keystone, Glance,
-# registries on 127.0.0.1, .lab/clouds.yaml) is not set up by this tree, it says so, runs the lab
-# stack's own steps without the engine (scripts/dev/lab-steps.ts: build, boot, suites), and exits 3
-# (1 if a lab step failed).
+# `npm run lab`: the lab stack on this machine, end to end (needs root: debootstrap, PostgreSQL).
+#
+#   npm run lab             toolchain and npm packages (cached), the lab's Debian packages, the
+#                           lab's services on 127.0.0.1 (scripts/dev/lab-services.sh), the plan,
+#                           then `pulumi up` of the lab stack (file:// backend in .state/) and a
+#                           summary of what was built, uploaded, tested and published
+#   npm run lab -- down     stop the lab's services (state, images and registries are kept)
+#   npm run lab -- status   which services run
+#
+# Exit status: 0 when the update succeeded, 1 when it failed (the summary says where to look).
+# A killed run is picked up by the next one: its stack lock and pending operations are cleared first.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 log() { echo "[lab $(date +%T)] $*" >&2; }
+
+case "${1:-up}" in
+    up) ;;
+    down | status) exec bash scripts/dev/lab-services.sh "$1" ;;
+    *) sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+esac
+[[ $(id -u) -eq 0 ]] || { log "the lab needs root (debootstrap, the lab's PostgreSQL)"; exit 1; }
+start=$(date +%s)
+stack=${OSIP_LAB_STACK:-lab}
 
 log "toolchain"
 bash scripts/ci/toolchain/build.sh
@@ -15,30 +29,29 @@ bash scripts/ci/toolchain/build.sh
 source scripts/ci/toolchain/env.sh
 # @pulumi/openstack comes from .toolchain/, which the toolchain step has just filled.
 npm ls --depth=0 >/dev/null 2>&1 || { log "npm packages"; npm ci --no-audit --no-fund; }
+bash scripts/ci/packages.sh lab
 
-packages=(debootstrap qemu-utils qemu-system-x86 mtools dosfstools e2fsprogs openssh-client python3)
-missing=()
-for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if ((${#missing[@]} > 0)); then
-    [[ $(id -u) -eq 0 ]] || { log "as root, install: ${missing[*]}"; exit 1; }
-    log "installing ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+log "services"
+bash scripts/dev/lab-services.sh up
+# shellcheck source=/dev/null
+source "${OSIP_LAB_DIR:-.lab}/env"
 
-log "stack config and plan (stacks/Pulumi.lab.yaml)"
-npx ts-node scripts/dev/plan.ts lab
+log "stack config and plan (stacks/Pulumi.$stack.yaml)"
+npx ts-node scripts/dev/plan.ts "$stack" || { log "the plan refuses this stack file: nothing was changed"; exit 1; }
 
-if [[ ! -f .lab/clouds.yaml ]]; then
-    log "the lab's Keystone, Glance and registries are not set up by this tree yet: no .lab/clouds.yaml"
-    log "running the lab stack's own steps without the engine instead (build, boot, suites)"
-    npx ts-node scripts/dev/lab-steps.ts lab
-    exit 3
-fi
-
-mkdir -p .state
+mkdir -p .state "${OSIP_LAB_DIR:-.lab}/logs"
 export PULUMI_BACKEND_URL="file://$PWD/.state"
-export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-lab}"
-pulumi stack select lab --create --non-interactive
-log "pulumi up (lab)"
-pulumi up --yes --stack lab --non-interactive
+# The lab stack file carries the salt of this passphrase (no secret: the lab stack keeps none).
+export PULUMI_CONFIG_PASSPHRASE="${OSIP_LAB_PASSPHRASE:-lab}"
+pulumi stack select "$stack" --create --non-interactive >/dev/null
+npx ts-node scripts/dev/lab-recover.ts "$stack"
+
+uplog="${OSIP_LAB_DIR:-.lab}/logs/up-$(date +%Y%m%d-%H%M%S).log"
+log "pulumi up ($stack), log $uplog"
+# --refresh: after a failed update, state may hold values Glance never got (the next update would
+# then send an empty change); reading them back first makes the update apply them.
+rc=0
+pulumi up --yes --refresh --stack "$stack" --non-interactive --suppress-progress 2>&1 | tee "$uplog" || rc=$?
+pulumi stack output --json --stack "$stack" 2>/dev/null |
+    npx ts-node scripts/dev/lab-summary.ts "$rc" "$(($(date +%s) - start))" "$uplog"
+exit "$((rc == 0 ? 0 : 1))"
