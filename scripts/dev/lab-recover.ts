@@ -4,24 +4,27 @@
 // - when the state kept pending operations: deletes the Glance images that an interrupted upload
 //   left in `queued`/`saving` (ours: they carry osimages_build_key; unknown to the state), then
 //   `pulumi refresh --clear-pending-creates`, so the next update creates each image exactly once.
-// Usage: lab-recover.ts STACK   (environment: PULUMI_BACKEND_URL, OS_CLIENT_CONFIG_FILE)
+// Usage: lab-recover.ts STACK   in the project directory (environment: PULUMI_BACKEND_URL,
+// OS_CLIENT_CONFIG_FILE)
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { loadStack, readStackFile } from "../../config";
-import { ROOT } from "./engineWorkspace";
+
+/** The project directory: where Pulumi ran the killed update. */
+const PROJECT = fs.realpathSync(process.cwd());
 
 const log = (m: string) =>
     console.error(`[lab-recover ${new Date().toTimeString().slice(0, 8)}] ${m}`);
 
-/** Processes whose working directory is this checkout, with their command name. */
+/** Processes whose working directory is the project, with their command name. */
 function processesHere(): { pid: number; comm: string }[] {
     const found: { pid: number; comm: string }[] = [];
     for (const entry of fs.readdirSync("/proc")) {
         const pid = Number(entry);
         if (!Number.isInteger(pid) || pid === process.pid) continue;
         try {
-            if (fs.readlinkSync(`/proc/${pid}/cwd`) !== ROOT) continue;
+            if (fs.readlinkSync(`/proc/${pid}/cwd`) !== PROJECT) continue;
             found.push({ pid, comm: fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() });
         } catch {
             // gone, or not ours to read
@@ -31,7 +34,7 @@ function processesHere(): { pid: number; comm: string }[] {
 }
 
 function sh(cmd: string, args: string[]): string {
-    return execFileSync(cmd, args, { cwd: ROOT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    return execFileSync(cmd, args, { cwd: PROJECT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
 }
 
 interface Exported {
@@ -66,7 +69,7 @@ function orphanImages(cloud: string, known: Set<string>): { id: string; name: st
 function main(stack: string): void {
     const leftovers = processesHere().filter((p) => /^pulumi-(resource|language)/.test(p.comm));
     const updating = processesHere().some((p) => p.comm === "pulumi");
-    if (updating) throw new Error(`another pulumi of this checkout is running: stop it first`);
+    if (updating) throw new Error(`a pulumi of this project is running: stop it first`);
     for (const p of leftovers) {
         log(`stopping ${p.comm} (${p.pid}), left running by a killed update`);
         process.kill(p.pid, "SIGTERM");
@@ -88,7 +91,7 @@ function main(stack: string): void {
     const pending = state.deployment?.pending_operations ?? [];
     if (pending.length === 0) return;
     log(`the last update was interrupted with ${pending.length} operation(s) in flight`);
-    const { stack: cfg } = loadStack(readStackFile(ROOT, stack));
+    const { stack: cfg } = loadStack(readStackFile(PROJECT, stack));
     const known = new Set(
         (state.deployment?.resources ?? []).map((r) => r.id).filter((id): id is string => !!id),
     );

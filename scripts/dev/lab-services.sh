@@ -108,7 +108,7 @@ down() {
 status() {
     local i
     line() { printf '%-18s %s\n' "$1" "$(if "${@:2}" >/dev/null 2>&1; then echo up; else echo down; fi)"; }
-    line postgres test -f "$dir/postgres/data/postmaster.pid"
+    line postgres bash -c "exec 3<>/dev/tcp/127.0.0.1/$pg_port"
     line keystone http_ok "$keystone_url/"
     line glance http_ok "http://127.0.0.1:$gl_port/versions"
     line docker test -S "$dir/docker/docker.sock"

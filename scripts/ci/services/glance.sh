@@ -69,6 +69,7 @@ start() {
     : "${DB_URL:?DB_URL is required}" "${KEYSTONE_URL:?KEYSTONE_URL is required}" "${SERVICE_PASSWORD:?SERVICE_PASSWORD is required}"
     command -v glance-api >/dev/null || fail "glance-api not found: apt-get install glance-api"
     stop_pidfile "$pidfile"
+    require_free_port "$port" "Glance ($dir)"
     configure "$port"
     log "database migration (log $dir/log/glance-manage.out)"
     glance-manage --config-file "$conf" db_sync >>"$dir/log/glance-manage.out" 2>&1 ||

@@ -48,6 +48,7 @@ start() {
     url="http://127.0.0.1:$port/v3/"
     if alive_pidfile "$pidfile" && http_ok "$url"; then return 0; fi
     : "${DB_URL:?DB_URL is required}" "${ADMIN_PASSWORD:?ADMIN_PASSWORD is required}"
+    require_free_port "$port" "Keystone ($dir)"
     command -v keystone-manage >/dev/null || fail "keystone not found: apt-get install keystone"
     command -v uwsgi >/dev/null || fail "uwsgi not found: apt-get install uwsgi uwsgi-plugin-python3"
     configure

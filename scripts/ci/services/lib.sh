@@ -45,6 +45,14 @@ retry() {
     done
 }
 
+# require_free_port PORT WHAT: fails naming the port when something else already listens on it
+# (another checkout's lab, say): using it would mix two labs' state and credentials.
+require_free_port() {
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+        fail "127.0.0.1:$1 is already in use by another process, not this $2 (stop it, or choose other ports: see scripts/dev/lab-services.sh)"
+    fi
+}
+
 # http_ok URL: the URL answers with a 2xx or 3xx status.
 http_ok() { curl -fsS -m 3 -o /dev/null "$1"; }
 

@@ -16,7 +16,11 @@ answers() { curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$1/v2/" 2>/dev/null; }
 start() {
     local port=$1 t0
     command -v docker-registry >/dev/null || { echo "docker-registry not found: apt-get install docker-registry" >&2; exit 1; }
-    if answers "$port"; then return 0; fi
+    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && answers "$port"; then return 0; fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "127.0.0.1:$port is already in use by another process, not the registry of $dir" >&2
+        exit 1
+    fi
     # The packaged config turns on htpasswd auth: this one has none, and listens on loopback only.
     cat >"$dir/config.yml" <<YAML
 version: 0.1

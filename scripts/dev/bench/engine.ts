@@ -9,52 +9,11 @@ import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import { ScratchProject } from "../engineWorkspace";
+import { median, peakMemory } from "./measure";
 import { startStandInCloud } from "./standInCloud";
 import { BENCH_SIZES, SECRETS, stackWith } from "./stacks";
 
 const REPEATS = Number(process.env.OSIP_BENCH_REPEATS ?? 3);
-
-/** Peak resident memory (MiB) of this process's descendants while `work` runs, by role. */
-async function peakMemory<T>(
-    work: () => Promise<T>,
-): Promise<{ result: T; program: number; engine: number }> {
-    let program = 0;
-    let engine = 0;
-    const sample = () => {
-        const ps = execFileSync("ps", ["-eo", "pid=,ppid=,rss=,comm="], { encoding: "utf8" });
-        const rows = ps
-            .trim()
-            .split("\n")
-            .map((l) => l.trim().split(/\s+/))
-            .map(([pid, ppid, rss, comm]) => ({ pid: +pid, ppid: +ppid, rss: +rss, comm }));
-        const mine = new Set([process.pid]);
-        let grew = true;
-        while (grew) {
-            grew = false;
-            for (const r of rows)
-                if (!mine.has(r.pid) && mine.has(r.ppid)) {
-                    mine.add(r.pid);
-                    grew = true;
-                }
-        }
-        const tree = rows.filter((r) => mine.has(r.pid) && r.pid !== process.pid);
-        const mib = (rs: typeof rows) => rs.reduce((a, r) => a + r.rss, 0) / 1024;
-        program = Math.max(program, mib(tree.filter((r) => r.comm === "node")));
-        engine = Math.max(engine, mib(tree.filter((r) => r.comm !== "node")));
-    };
-    const timer = setInterval(sample, 100);
-    try {
-        const result = await work();
-        return { result, program, engine };
-    } finally {
-        clearInterval(timer);
-    }
-}
-
-function median(xs: number[]): number {
-    const s = [...xs].sort((a, b) => a - b);
-    return s[Math.floor(s.length / 2)];
-}
 
 async function main(): Promise<void> {
     const cloud = await startStandInCloud(["site-test", "site-prod"], "site-1");
