@@ -34,7 +34,11 @@ function processesHere(): { pid: number; comm: string }[] {
 }
 
 function sh(cmd: string, args: string[]): string {
-    return execFileSync(cmd, args, { cwd: PROJECT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    return execFileSync(cmd, args, {
+        cwd: PROJECT,
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+    });
 }
 
 interface Exported {

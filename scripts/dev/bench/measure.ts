@@ -42,4 +42,3 @@ export function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);
     return s[Math.floor(s.length / 2)];
 }
-
