@@ -14,3 +14,25 @@ report_artefact() {
     echo "[build $(date +%T)] artefact $final sha256 $sha256" >&2
     printf '{"artefact":"%s","sha256":"%s","rootfs":"%s"}\n' "$final" "$sha256" "$rootfs"
 }
+
+# with_progress WHAT CMD...: runs CMD with a line on stderr every 30 s while it runs (the update's
+# log shows that a long step is alive); CMD's exit status is returned.
+with_progress() {
+    local what=$1 t0=$SECONDS ticker rc=0
+    shift
+    # The sleep is killed with the ticker: an orphaned one would hold the caller's stderr open.
+    (
+        trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+        while :; do
+            sleep 30 &
+            nap=$!
+            wait "$nap"
+            echo "[progress $(date +%T)] still $what ($((SECONDS - t0))s)" >&2
+        done
+    ) &
+    ticker=$!
+    "$@" || rc=$?
+    kill "$ticker" 2>/dev/null
+    wait "$ticker" 2>/dev/null || true
+    return "$rc"
+}

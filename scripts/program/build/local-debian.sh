@@ -37,14 +37,14 @@ rm -rf "$root"
 
 if [[ ! -f "$tarball" ]]; then
     log "downloading $SUITE/$debarch packages (cached in $tarball)"
-    debootstrap --variant=minbase --arch="$debarch" --include="$packages" \
+    with_progress "downloading packages" debootstrap --variant=minbase --arch="$debarch" --include="$packages" \
         --make-tarball="$tarball.part" "$SUITE" "$out/.tarball-work" "$mirror" >"$out/debootstrap.log" 2>&1 ||
         { tail -n 20 "$out/debootstrap.log" >&2; fail "debootstrap --make-tarball failed (log: $out/debootstrap.log)"; }
     mv "$tarball.part" "$tarball"
     rm -rf "$out/.tarball-work"
 fi
 log "bootstrapping $SUITE/$debarch into $root"
-debootstrap --variant=minbase --arch="$debarch" --include="$packages" \
+with_progress "bootstrapping" debootstrap --variant=minbase --arch="$debarch" --include="$packages" \
     --unpack-tarball="$tarball" "$SUITE" "$root" "$mirror" >"$out/debootstrap.log" 2>&1 ||
     { tail -n 20 "$out/debootstrap.log" >&2; fail "debootstrap failed (log: $out/debootstrap.log)"; }
 
@@ -67,7 +67,7 @@ chroot "$root" apt-get clean
 
 log "filesystem image"
 rm -f "$out/disk.raw"
-mkfs.ext4 -q -L root -d "$root" "$out/disk.raw" "${DISK_SIZE:-2G}" >&2
+with_progress "writing the filesystem" mkfs.ext4 -q -L root -d "$root" "$out/disk.raw" "${DISK_SIZE:-2G}" >&2
 
 # A container carries no kernel: not its files, and not its packages in the package database.
 log "container rootfs (kernel packages purged)"
@@ -77,7 +77,7 @@ chroot "$root" dpkg --purge "${kernels[@]}" >"$out/purge-kernel.log" 2>&1 ||
     { tail -n 20 "$out/purge-kernel.log" >&2; fail "purging ${kernels[*]} from the container rootfs failed"; }
 tar -C "$root" --numeric-owner --exclude=./boot/* --exclude=./usr/lib/modules/* -cf "$out/rootfs.tar" .
 artefact="$out/$DISTRO-$ARCH-$RELEASE.qcow2"
-qemu-img convert -O qcow2 "$out/disk.raw" "$artefact.part"
+with_progress "converting to qcow2" qemu-img convert -O qcow2 "$out/disk.raw" "$artefact.part"
 mv "$artefact.part" "$artefact"
 rm -rf "$out/disk.raw" "$root"
 

@@ -35,7 +35,9 @@ start() {
     else
         : "${IMAGE_ID:?IMAGE_ID or IMAGE_FILE is required}" "${OS_CLOUD:?OS_CLOUD is required with IMAGE_ID}"
         log "downloading image $IMAGE_ID from Glance ($OS_CLOUD)"
-        openstack image save --file "$image" "$IMAGE_ID"
+        # shellcheck source=scripts/program/build/lib.sh
+        source "$(dirname "${BASH_SOURCE[0]}")/../build/lib.sh"
+        with_progress "downloading from Glance" openstack image save --file "$image" "$IMAGE_ID"
     fi
 
     log "kernel and initrd from the image"
@@ -76,12 +78,16 @@ start() {
 
     # Ready once cloud-init finished: it regenerates the host keys and restarts sshd on the way,
     # so an early "SSH works" can be followed by refused connections.
-    local deadline=$((SECONDS + ${LAB_BOOT_WAIT:-900}))
+    local deadline=$((SECONDS + ${LAB_BOOT_WAIT:-900})) next=$((SECONDS + 30))
     until timeout 120 ssh -q -i "$dir/id_ed25519" -p "$port" -o BatchMode=yes -o ConnectTimeout=5 \
         -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "${LAB_USER:-debian}@127.0.0.1" \
         'cloud-init status --wait >/dev/null 2>&1; test -f /var/lib/cloud/instance/boot-finished' 2>/dev/null; do
         kill -0 "$(cat "$dir/qemu.pid")" 2>/dev/null || fail "the VM stopped; last console lines: $(tail -n 5 "$dir/console.log")"
         ((SECONDS < deadline)) || fail "no SSH after ${LAB_BOOT_WAIT:-900}s; last console lines: $(tail -n 5 "$dir/console.log")"
+        if ((SECONDS >= next)); then
+            log "waiting for SSH and cloud-init (${SECONDS}s; console: $(tail -n 1 "$dir/console.log" | tr -cd '[:print:]' | cut -c1-80))"
+            next=$((SECONDS + 30))
+        fi
         sleep 5
     done
     log "SSH is up and cloud-init finished after ${SECONDS}s"
