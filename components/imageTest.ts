@@ -132,6 +132,7 @@ export class ImageTest extends pulumi.ComponentResource {
                         LAB_USER: args.adminUser,
                     },
                     bootTimeout: testing.bootTimeout,
+                    restartOn: [reset.id],
                 },
                 // After the share to the test project exists, and after the evidence reset.
                 { parent: this, dependsOn: [...args.bootAfter, reset] },

@@ -28,6 +28,8 @@ export interface TestInstanceArgs {
     labEnvironment?: Record<string, pulumi.Input<string>>;
     /** How long creating the machine may take. */
     bootTimeout: string;
+    /** Lab backend: values whose change boots a new machine (each restart of the tests gets one). */
+    restartOn?: pulumi.Input<string>[];
 }
 
 /** The flavor of a use case; physical use cases need the bare-metal flavor. */
@@ -109,8 +111,9 @@ export class TestInstance extends pulumi.ComponentResource {
                         IMAGE_ID: args.imageId,
                     },
                     stdin: args.userData,
-                    // A new image means a new machine, never an in-place update of the old one.
-                    triggers: [args.imageId],
+                    // A new image, or a new start of the tests, means a new machine: never a
+                    // machine left over from an earlier run (or stopped by `npm run lab -- down`).
+                    triggers: [args.imageId, ...(args.restartOn ?? [])],
                 },
                 // The lab key is printed with the address: keep it out of the state in clear.
                 {

@@ -4,7 +4,8 @@
 #
 #   lab-services.sh up      start what is not running, wait until each answers, write
 #                           .lab/clouds.yaml (lab-admin, lab-prod, lab-test) and .lab/env
-#   lab-services.sh down    stop them all (state, images and registry contents stay)
+#   lab-services.sh down    stop them all, and the lab's test machines (state, images and registry
+#                           contents stay)
 #   lab-services.sh status  one line per service
 #
 # Ports (environment): LAB_POSTGRES_PORT 15432, LAB_KEYSTONE_PORT 15000, LAB_GLANCE_PORT 19292,
@@ -96,7 +97,12 @@ up() {
 }
 
 down() {
-    local i
+    local i pidfile
+    # The lab's test machines too: a later test run boots fresh ones (TestInstance restartOn).
+    for pidfile in "$lab"/work/instances/*/qemu.pid; do
+        [[ -f "$pidfile" ]] || continue
+        kill "$(cat "$pidfile")" 2>/dev/null && log "stopped the test machine $(basename "$(dirname "$pidfile")")"
+    done
     for i in "${!registry_names[@]}"; do bash "$services/registry.sh" stop "$dir/registry-${registry_names[$i]}"; done
     bash "$services/dockerd.sh" stop "$dir/docker"
     bash "$services/glance.sh" stop "$dir/glance"

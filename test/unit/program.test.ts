@@ -163,6 +163,11 @@ describe("the program under mocks", () => {
                 /^bash scripts\/program\/compute\/lab-instance\.sh start$/,
             );
             assert.deepStrictEqual(vm.additionalSecretOutputs, ["stdout"]);
+            // A new image, or a restart of the tests, boots a fresh machine.
+            assert.deepStrictEqual(vm.inputs.triggers, [
+                "debian12-x86_64-bios-2026-11-01-image-id",
+                "debian12-x86_64-bios-2026-11-01-evidence-reset-id",
+            ]);
             const run = byName(
                 resources,
                 "debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-run",

@@ -4,10 +4,11 @@
 //    run, alternating; the ratio is CLI time / stack time (1 = as fast as the CLI).
 // 2. The lab cycle by phase, read from the newest `npm run lab` log that created a release
 //    (.lab/logs/up-*.log), and the peak memory of the program during a preview of the lab stack.
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { performance } from "perf_hooks";
+import { promisify } from "util";
 import * as openstack from "@pulumi/openstack";
 import { engineEnv, ROOT, ScratchProject } from "../engineWorkspace";
 import { median, peakMemory } from "./measure";
@@ -118,9 +119,10 @@ function labPhases(): void {
         const pick = (suffix: string) =>
             Math.max(0, ...[...d].filter(([n]) => n.endsWith(suffix)).map(([, s]) => s));
         const build = pick("-build");
-        if (build === 0) continue;
         const total = /^Duration: (?:(\d+)m)?([\d.]+)s$/m.exec(log);
-        const wall = total ? Number(total[1] ?? 0) * 60 + Number(total[2]) : NaN;
+        // A complete update that built a release (a killed one has no Duration line).
+        if (build === 0 || !total) continue;
+        const wall = Number(total[1] ?? 0) * 60 + Number(total[2]);
         const phases = {
             build,
             upload: pick("-image"),
@@ -141,8 +143,9 @@ function labPhases(): void {
 }
 
 async function programMemory(env: Record<string, string>): Promise<void> {
-    const { program, engine } = await peakMemory(async () =>
-        execFileSync("pulumi", ["preview", "--stack", "lab", "--non-interactive"], {
+    // Asynchronous: the sampler of peakMemory runs on this event loop meanwhile.
+    const { program, engine } = await peakMemory(() =>
+        promisify(execFile)("pulumi", ["preview", "--stack", "lab", "--non-interactive"], {
             cwd: ROOT,
             env: {
                 ...process.env,
@@ -150,7 +153,7 @@ async function programMemory(env: Record<string, string>): Promise<void> {
                 ...env,
                 PULUMI_CONFIG_PASSPHRASE: process.env.OSIP_LAB_PASSPHRASE ?? "lab",
             },
-            stdio: "ignore",
+            maxBuffer: 64 * 1024 * 1024,
         }),
     );
     console.log(
