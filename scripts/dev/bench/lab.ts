@@ -3,7 +3,8 @@
 //    uploads, a whole `pulumi up`) against `openstack image create` of the same file in the same
 //    run, alternating; the ratio is CLI time / stack time (1 = as fast as the CLI).
 // 2. The lab cycle by phase, read from the newest `npm run lab` log that created a release
-//    (.lab/logs/up-*.log), and the peak memory of the program during a preview of the lab stack.
+//    (.lab/logs/up-*.log); a no-op `pulumi up --refresh` of the lab stack (the engine's own time
+//    in every update) and the peak memory of the program during it.
 import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -131,10 +132,7 @@ function labPhases(): void {
             evidence: pick("-evidence"),
             container: pick("-container-image") + pick("-container-test"),
         };
-        const path_ = phases.build + phases.upload + phases.boot + phases.suites + phases.evidence;
-        console.log(
-            `lab cycle from ${name}: ${JSON.stringify(phases)}; update ${wall} s; engine and refresh beyond the critical path ${(wall - path_).toFixed(1)} s`,
-        );
+        console.log(`lab cycle from ${name}: ${JSON.stringify(phases)} s; the update ${wall} s`);
         return;
     }
     console.log(
@@ -142,10 +140,12 @@ function labPhases(): void {
     );
 }
 
-async function programMemory(env: Record<string, string>): Promise<void> {
+async function noopUpdate(env: Record<string, string>): Promise<void> {
     // Asynchronous: the sampler of peakMemory runs on this event loop meanwhile.
+    const t = performance.now();
+    const noop = ["up", "--yes", "--refresh", "--stack", "lab", "--non-interactive"];
     const { program, engine } = await peakMemory(() =>
-        promisify(execFile)("pulumi", ["preview", "--stack", "lab", "--non-interactive"], {
+        promisify(execFile)("pulumi", noop, {
             cwd: ROOT,
             env: {
                 ...process.env,
@@ -156,8 +156,9 @@ async function programMemory(env: Record<string, string>): Promise<void> {
             maxBuffer: 64 * 1024 * 1024,
         }),
     );
+    const seconds = ((performance.now() - t) / 1000).toFixed(1);
     console.log(
-        `preview of the lab stack: peak program ${program.toFixed(0)} MiB, engine and plugins ${engine.toFixed(0)} MiB`,
+        `no-op \`pulumi up --refresh\` of the lab stack (the engine's own share of an update): ${seconds} s; peak program ${program.toFixed(0)} MiB, engine and plugins ${engine.toFixed(0)} MiB`,
     );
 }
 
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
     const env = labEnv();
     await uploadRatio(env);
     labPhases();
-    await programMemory(env);
+    await noopUpdate(env);
 }
 
 if (require.main === module) {

@@ -85,7 +85,7 @@ start() {
         kill -0 "$(cat "$dir/qemu.pid")" 2>/dev/null || fail "the VM stopped; last console lines: $(tail -n 5 "$dir/console.log")"
         ((SECONDS < deadline)) || fail "no SSH after ${LAB_BOOT_WAIT:-900}s; last console lines: $(tail -n 5 "$dir/console.log")"
         if ((SECONDS >= next)); then
-            log "waiting for SSH and cloud-init (${SECONDS}s; console: $(tail -n 1 "$dir/console.log" | tr -cd '[:print:]' | cut -c1-80))"
+            log "waiting for SSH and cloud-init (${SECONDS}s; console: $(tail -n 1 "$dir/console.log" | sed 's/\x1b\[[0-9;]*m//g' | tr -cd '[:print:]' | cut -c1-80))"
             next=$((SECONDS + 30))
         fi
         sleep 5
