@@ -37,6 +37,11 @@ describe("npm run lab: the README's lab command, as a user runs it", function ()
         assert.strictEqual(process.getuid?.(), 0, "the lab needs root; OSIP_LAB_TESTS=0 skips it");
     });
 
+    // The lab holds fixed ports on 127.0.0.1: leave none of it running behind the tests.
+    after(function () {
+        if (process.env.OSIP_LAB_TESTS !== "0") lab("down");
+    });
+
     it("starts the lab's services, runs pulumi up of the lab stack to the end, and says where to look", () => {
         const r = lab();
         assert.strictEqual(r.status, 0, r.tail);
