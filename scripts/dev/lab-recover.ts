@@ -71,8 +71,9 @@ function orphanImages(cloud: string, known: Set<string>): { id: string; name: st
 }
 
 function main(stack: string): void {
-    const leftovers = processesHere().filter((p) => /^pulumi-(resource|language)/.test(p.comm));
-    const updating = processesHere().some((p) => p.comm === "pulumi");
+    const here = processesHere();
+    const leftovers = here.filter((p) => /^pulumi-(resource|language)/.test(p.comm));
+    const updating = here.some((p) => p.comm === "pulumi");
     if (updating) throw new Error(`a pulumi of this project is running: stop it first`);
     for (const p of leftovers) {
         log(`stopping ${p.comm} (${p.pid}), left running by a killed update`);

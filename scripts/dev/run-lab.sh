@@ -22,6 +22,7 @@ esac
 [[ $(id -u) -eq 0 ]] || { log "the lab needs root (debootstrap, the lab's PostgreSQL)"; exit 1; }
 start=$(date +%s)
 stack=${OSIP_LAB_STACK:-lab}
+lab=${OSIP_LAB_DIR:-.lab}
 
 log "toolchain"
 bash scripts/ci/toolchain/build.sh
@@ -34,19 +35,19 @@ bash scripts/ci/packages.sh lab
 log "services"
 bash scripts/dev/lab-services.sh up
 # shellcheck source=/dev/null
-source "${OSIP_LAB_DIR:-.lab}/env"
+source "$lab/env"
 
 log "stack config and plan (stacks/Pulumi.$stack.yaml)"
 npx ts-node scripts/dev/plan.ts "$stack" || { log "the plan refuses this stack file: nothing was changed"; exit 1; }
 
-mkdir -p .state "${OSIP_LAB_DIR:-.lab}/logs"
+mkdir -p .state "$lab/logs"
 export PULUMI_BACKEND_URL="file://$PWD/.state"
 # The lab stack file carries the salt of this passphrase (no secret: the lab stack keeps none).
 export PULUMI_CONFIG_PASSPHRASE="${OSIP_LAB_PASSPHRASE:-lab}"
 pulumi stack select "$stack" --create --non-interactive >/dev/null
 npx ts-node scripts/dev/lab-recover.ts "$stack"
 
-uplog="${OSIP_LAB_DIR:-.lab}/logs/up-$(date +%Y%m%d-%H%M%S).log"
+uplog="$lab/logs/up-$(date +%Y%m%d-%H%M%S).log"
 log "pulumi up ($stack), log $uplog"
 # --refresh: after a failed update, state may hold values Glance never got (the next update would
 # then send an empty change); reading them back first makes the update apply them.

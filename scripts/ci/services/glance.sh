@@ -11,10 +11,7 @@ SERVICE=glance
 # shellcheck source=scripts/ci/services/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,9s/^# \{0,1\}//p' "$0" >&2; exit 2; }
-[[ $# -ge 2 ]] || usage
-action=$1
-dir=$(mkdir -p "$2" && cd "$2" && pwd)
+service_args 2 "$@"
 conf="$dir/glance-api.conf"
 pidfile="$dir/glance-api.pid"
 

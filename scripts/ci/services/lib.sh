@@ -2,6 +2,20 @@
 # Shared by the service scripts: logging, readiness waits, bounded retries of idempotent calls.
 # shellcheck disable=SC2034 # SERVICE is set by the sourcing script
 
+# usage: the calling script's header comment (from line 2 to its first non-comment line), exit 2.
+usage() {
+    sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0" >&2
+    exit 2
+}
+
+# service_args MIN "$@": at least MIN arguments, else usage; sets `action` ($1) and `dir` ($2,
+# created, absolute).
+service_args() {
+    (($# - 1 >= $1)) || usage
+    action=$2
+    dir=$(mkdir -p "$3" && cd "$3" && pwd)
+}
+
 log() { echo "[${SERVICE:-service} $(date +%T)] $*" >&2; }
 fail() {
     log "$*"
