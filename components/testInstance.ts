@@ -5,7 +5,7 @@ import { UseCase } from "../distros/schema";
 import { isPhysical } from "../model/useCases";
 
 // Relative to the project directory, where Pulumi runs commands.
-export const LAB_INSTANCE = "scripts/program/compute/lab-instance.sh";
+const LAB_INSTANCE = "scripts/program/compute/lab-instance.sh";
 
 export interface TestInstanceArgs {
     /** `nova` boots a Nova server (Ironic flavor for physical use cases); `lab` a qemu VM on the runner. */

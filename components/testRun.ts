@@ -6,7 +6,7 @@ import * as path from "path";
 import { UseCase } from "../distros/schema";
 import { USE_CASE_SPECS } from "../model/useCases";
 
-export const SUITES_DIR = path.join(__dirname, "..", "suites");
+const SUITES_DIR = path.join(__dirname, "..", "suites");
 /** Where the suites are unpacked on the machine under test. */
 export const REMOTE_SUITES = "/tmp/osimages-suites";
 
@@ -15,23 +15,20 @@ let archive: string | undefined;
 /**
  * The suites as a base64 tar.gz, handed to the run on stdin: a tarball keeps the executable bits
  * the runner relies on, and it is byte-stable (sorted, no times or owners), so the runs re-run
- * only when a suite really changed. `dir` is for tests; the program always ships suites/.
+ * only when a suite really changed. Packed once per program run.
  */
-export function suitesArchive(dir = SUITES_DIR): string {
-    const pack = () =>
-        execFileSync(
+export function suitesArchive(): string {
+    archive ??= execFileSync(
+        "sh",
+        [
+            "-c",
+            // Modes normalised too: a checkout's umask must not look like changed suites.
+            'tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=u=rwX,go=rX --exclude="*~" -C "$1" -cf - . | gzip -n | base64 -w0',
             "sh",
-            [
-                "-c",
-                // Modes normalised too: a checkout's umask must not look like changed suites.
-                'tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=u=rwX,go=rX --exclude="*~" -C "$1" -cf - . | gzip -n | base64 -w0',
-                "sh",
-                dir,
-            ],
-            { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
-        );
-    if (dir !== SUITES_DIR) return pack();
-    archive ??= pack();
+            SUITES_DIR,
+        ],
+        { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
+    );
     return archive;
 }
 
