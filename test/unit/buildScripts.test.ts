@@ -361,6 +361,29 @@ describe("vendor image script", () => {
 });
 
 describe("shell scripts", () => {
+    it("a lab service refuses a port that another process holds, naming the port", async () => {
+        const holder = http.createServer().listen(0, "127.0.0.1");
+        await new Promise((r) => holder.once("listening", r));
+        const port = (holder.address() as AddressInfo).port;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-port-"));
+        try {
+            const r = spawnSync(
+                "bash",
+                ["scripts/ci/services/registry.sh", "start", dir, String(port)],
+                { cwd: ROOT, encoding: "utf8" },
+            );
+            assert.strictEqual(r.status, 1, r.stderr);
+            assert.match(
+                r.stderr,
+                new RegExp(`127\\.0\\.0\\.1:${port} is already in use by another process`),
+            );
+            assert.ok(!fs.existsSync(path.join(dir, "registry.pid")), "started anyway");
+        } finally {
+            holder.close();
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("are shellcheck-clean: build, compute, evidence, toolchain, lab entry point and CI", () => {
         const files = execFileSync("sh", ["-c", "ls scripts/*/*.sh scripts/*/*/*.sh .ci/run"], {
             cwd: ROOT,
