@@ -92,7 +92,8 @@ describe("the lab cycle through pulumi up, on real Keystone, Glance, registries 
         return r.status === 200 ? (r.headers.get("docker-content-digest") ?? undefined) : undefined;
     }
 
-    const up = () => stack.up({ refresh: true, onOutput: () => undefined });
+    // As npm run lab: one image's failed tests must not cancel its twin's evidence step.
+    const up = () => stack.up({ refresh: true, continueOnError: true, onOutput: () => undefined });
 
     before(async function () {
         if (process.env.OSIP_LAB_TESTS === "0") this.skip();
