@@ -113,6 +113,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
                           imageId: glance.imageId,
                           sha256: build.sha256,
                           arch,
+                          bootMode: image.bootMode,
                           adminUser: entry.adminUser,
                           useCases: image.useCases,
                           testing: args.testing,

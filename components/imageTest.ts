@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { CloudConfig, StackConfig } from "../config";
-import { Arch, UseCase } from "../distros/schema";
+import { Arch, BootMode, UseCase } from "../distros/schema";
 import { TestInstance } from "./testInstance";
 import { failedTests, parseSummary, suitesDigest, TestRun } from "./testRun";
 import { userData } from "./userData";
@@ -17,6 +17,8 @@ export interface ImageTestArgs {
     sha256: pulumi.Input<string>;
     /** Architecture of the image (lab VMs boot it with the matching qemu). */
     arch: Arch;
+    /** Firmware of the image (lab VMs boot it with SeaBIOS or UEFI to match). */
+    bootMode: BootMode;
     /** Login user of the image. */
     adminUser: string;
     /** Use cases to boot and test, each on its own machine. */
@@ -129,6 +131,7 @@ export class ImageTest extends pulumi.ComponentResource {
                         ),
                         WORK_DIR: args.workDir,
                         ARCH: args.arch,
+                        FIRMWARE: args.bootMode,
                         LAB_USER: args.adminUser,
                     },
                     bootTimeout: testing.bootTimeout,

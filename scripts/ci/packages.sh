@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages of a group that are missing (as root, or through sudo):
 #
-#   scripts/ci/packages.sh lab   the lab: builder, qemu, PostgreSQL, Keystone, Glance, Docker, registries
+#   scripts/ci/packages.sh lab   the lab: builders (debootstrap, libguestfs), qemu (x86_64, aarch64,
+#                                UEFI firmware), PostgreSQL, Keystone, Glance, Docker, registries
 #   scripts/ci/packages.sh ci    the lab's, plus what the checks and the toolchain build need
 #
 # Nothing is started at install time: no systemd here, and a policy-rc.d that refuses every start
 # is in place for the duration (PostgreSQL, Keystone and Glance start under the lab's own control).
 set -euo pipefail
 
-lab=(debootstrap qemu-utils qemu-system-x86 mtools dosfstools e2fsprogs openssh-client python3
+# libguestfs boots linux-image-cloud-amd64 as its appliance; qemu-user-static runs arm64 binaries
+# (the aarch64 root filesystem and container).
+lab=(debootstrap qemu-utils qemu-system-x86 qemu-system-arm qemu-efi-aarch64 ovmf qemu-user-static
+    libguestfs-tools linux-image-cloud-amd64 mtools dosfstools e2fsprogs openssh-client python3
     ca-certificates curl postgresql python3-psycopg2 keystone glance-api python3-openstackclient
     uwsgi uwsgi-plugin-python3 docker.io docker-registry)
 ci=("${lab[@]}" shellcheck python3-venv git stress-ng)
@@ -16,7 +20,7 @@ ci=("${lab[@]}" shellcheck python3-venv git stress-ng)
 case "${1:-}" in
     lab) packages=("${lab[@]}") ;;
     ci) packages=("${ci[@]}") ;;
-    *) sed -n '2,8s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,9s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The lab's services on 127.0.0.1, state under .lab/services (kept across down/up):
-# PostgreSQL, Keystone, Glance, a Docker engine and two registries (internal, public).
+# PostgreSQL, Keystone, Glance, a Docker engine, two registries (internal, public), a vendor image
+# mirror, and qemu-user-static registered for arm64 binaries.
 #
 #   lab-services.sh up      start what is not running, wait until each answers, write
 #                           .lab/clouds.yaml (lab-admin, lab-prod, lab-test) and .lab/env
@@ -9,7 +10,8 @@
 #   lab-services.sh status  one line per service
 #
 # Ports (environment): LAB_POSTGRES_PORT 15432, LAB_KEYSTONE_PORT 15000, LAB_GLANCE_PORT 19292,
-# LAB_REGISTRY_PORTS "5001 5002" (the lab stack's registries). OSIP_LAB_DIR moves .lab.
+# LAB_REGISTRY_PORTS "5001 5002" (the lab stack's registries), LAB_VENDOR_PORT 18080 (the lab
+# stack's builders.vendor.url). OSIP_LAB_DIR moves .lab.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SERVICE=lab
@@ -21,6 +23,10 @@ dir="$lab/services"
 pg_port=${LAB_POSTGRES_PORT:-15432}
 ks_port=${LAB_KEYSTONE_PORT:-15000}
 gl_port=${LAB_GLANCE_PORT:-19292}
+vendor_port=${LAB_VENDOR_PORT:-18080}
+# The vendor version the lab stack's debian12cloud release downloads (its vendorVersions).
+vendor_version=12.12
+binfmt=/proc/sys/fs/binfmt_misc
 read -r -a registry_ports <<<"${LAB_REGISTRY_PORTS:-5001 5002}"
 registry_names=(internal public)
 keystone_url="http://127.0.0.1:$ks_port/v3"
@@ -63,6 +69,17 @@ write_clouds() {
     )
 }
 
+# What systemd-binfmt does at boot elsewhere: arm64 binaries run through qemu-user-static (the
+# aarch64 root filesystem is finished and its container tested under emulation).
+register_binfmt() {
+    local conf=/usr/lib/binfmt.d/qemu-aarch64.conf
+    [[ "$(uname -m)" != aarch64 && ! -e $binfmt/qemu-aarch64 ]] || return 0
+    [[ -f $conf ]] || fail "$conf is missing (scripts/ci/packages.sh lab installs qemu-user-static)"
+    [[ -e $binfmt/register ]] || mount -t binfmt_misc binfmt_misc "$binfmt"
+    cat "$conf" >"$binfmt/register"
+    log "arm64 binaries run through qemu-user-static"
+}
+
 glance_answers() { OS_CLIENT_CONFIG_FILE=$clouds openstack --os-cloud "$1" image list -f value -c ID >/dev/null; }
 
 up() {
@@ -83,17 +100,21 @@ up() {
     # Ready for the stack once both projects reach Glance through Keystone's catalogue.
     wait_until 120 "Glance for lab-prod and lab-test" "$dir/glance/log/glance-api.log" \
         bash -c "$(declare -f glance_answers); clouds=$clouds; glance_answers lab-prod && glance_answers lab-test"
+    register_binfmt
     bash "$services/dockerd.sh" start "$dir/docker" >/dev/null
     for i in "${!registry_names[@]}"; do
         bash "$services/registry.sh" start "$dir/registry-${registry_names[$i]}" "${registry_ports[$i]}"
     done
+    bash "$services/vendor-mirror.sh" start "$dir/vendor-mirror" "$vendor_port" "$vendor_version"
     {
         echo "# Written by scripts/dev/lab-services.sh: source it to reach the lab's services."
         echo "export OS_CLIENT_CONFIG_FILE=$clouds"
         echo "export DOCKER_HOST=unix://$dir/docker/docker.sock"
+        echo "# libguestfs (vendor builds) under TCG, like the lab's VMs: KVM here cannot run stock kernels."
+        echo "export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg"
     } >"$lab/env"
     log "services up in $(($(date +%s) - t0))s: Keystone 127.0.0.1:$ks_port, Glance 127.0.0.1:$gl_port," \
-        "registries 127.0.0.1:${registry_ports[*]}, Docker $dir/docker/docker.sock; clouds in $clouds"
+        "registries 127.0.0.1:${registry_ports[*]}, vendor mirror 127.0.0.1:$vendor_port, Docker $dir/docker/docker.sock; clouds in $clouds"
 }
 
 down() {
@@ -103,6 +124,7 @@ down() {
         [[ -f "$pidfile" ]] || continue
         kill "$(cat "$pidfile")" 2>/dev/null && log "stopped the test machine $(basename "$(dirname "$pidfile")")"
     done
+    bash "$services/vendor-mirror.sh" stop "$dir/vendor-mirror"
     for i in "${!registry_names[@]}"; do bash "$services/registry.sh" stop "$dir/registry-${registry_names[$i]}"; done
     bash "$services/dockerd.sh" stop "$dir/docker"
     bash "$services/glance.sh" stop "$dir/glance"
@@ -121,11 +143,13 @@ status() {
     for i in "${!registry_names[@]}"; do
         line "registry-${registry_names[$i]}" http_ok "http://127.0.0.1:${registry_ports[$i]}/v2/"
     done
+    line vendor-mirror http_ok "http://127.0.0.1:$vendor_port/debian/SHA256SUMS"
+    line binfmt-arm64 test -e "$binfmt/qemu-aarch64"
 }
 
 case "${1:-}" in
     up) up ;;
     down) down ;;
     status) status ;;
-    *) sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,14s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac

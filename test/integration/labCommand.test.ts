@@ -1,5 +1,8 @@
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ROOT } from "../../scripts/dev/engineWorkspace";
 
@@ -17,14 +20,45 @@ function lab(...action: string[]) {
     return { ...r, tail: `${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}` };
 }
 
-/** The lab's images as Glance lists them, with the lab's own clouds.yaml. */
-function glanceImages(): { ID: string; Name: string; Status: string }[] {
-    const r = spawnSync("openstack", ["--os-cloud", "lab-prod", "image", "list", "-f", "json"], {
+/** The openstack CLI as the lab's image owner, with the lab's own clouds.yaml. */
+function openstack(...args: string[]): string {
+    const r = spawnSync("openstack", ["--os-cloud", "lab-prod", ...args], {
         env: { ...process.env, OS_CLIENT_CONFIG_FILE: path.join(ROOT, ".lab", "clouds.yaml") },
         encoding: "utf8",
     });
     assert.strictEqual(r.status, 0, r.stderr);
-    return JSON.parse(r.stdout) as { ID: string; Name: string; Status: string }[];
+    return r.stdout;
+}
+
+/** The lab's images as Glance lists them. */
+function glanceImages(): { ID: string; Name: string; Status: string }[] {
+    return JSON.parse(openstack("image", "list", "-f", "json")) as {
+        ID: string;
+        Name: string;
+        Status: string;
+    }[];
+}
+
+/** The lab's vendor mirror (scripts/ci/services/vendor-mirror.sh): the vendor's bytes and sums. */
+const MIRROR = path.join(ROOT, ".lab", "services", "vendor-mirror", "www", "debian");
+const VENDOR_IMAGE = "debian-12.12-genericcloud-x86_64.qcow2";
+
+/** A file of the image Glance holds, read with debugfs (lab images are one ext4 filesystem). */
+function fileInGlanceImage(imageId: string, file: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-labcmd-"));
+    try {
+        openstack("image", "save", "--file", path.join(dir, "image.qcow2"), imageId);
+        execFileSync("qemu-img", ["convert", "-O", "raw", "image.qcow2", "image.raw"], {
+            cwd: dir,
+        });
+        return execFileSync("debugfs", ["-R", `cat ${file}`, "image.raw"], {
+            cwd: dir,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+        });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 describe("npm run lab: the README's lab command, as a user runs it", function () {
@@ -51,6 +85,7 @@ describe("npm run lab: the README's lab command, as a user runs it", function ()
             /services up in \d+s: Keystone 127\.0\.0\.1:15000, Glance 127\.0\.0\.1:19292/,
         );
         assert.match(r.stdout, /^debian12 x86_64 \(local build\)$/m);
+        assert.match(r.stdout, /^debian12cloud x86_64 \(vendor build\)$/m);
         assert.match(r.stdout, /^\[lab\] pulumi up succeeded after \d+s$/m);
         assert.match(r.stdout, /^ {6}unmanaged-virtual: [1-9]\d* passed, 0 failed/m);
         assert.match(r.stdout, /^ {2}the update's log +\.lab\/logs\/up-[\d-]+\.log$/m);
@@ -58,7 +93,40 @@ describe("npm run lab: the README's lab command, as a user runs it", function ()
         assert.deepStrictEqual(first.map((i) => i.Name).sort(), [
             "DEBIAN12 - x86_64 UEFI [2026-11-01] TEST",
             "DEBIAN12 - x86_64 [2026-11-01] TEST",
+            "DEBIAN12CLOUD - x86_64 UEFI [2026-11-01] TEST",
+            "DEBIAN12CLOUD - x86_64 [2026-11-01] TEST",
         ]);
+    });
+
+    it("took the vendor path for real: the mirror's image, checked, customised, uploaded and tested", () => {
+        const vendorBytes = fs.readFileSync(path.join(MIRROR, VENDOR_IMAGE));
+        const vendorSha = crypto.createHash("sha256").update(vendorBytes).digest("hex");
+        // The mirror still serves what its SHA256SUMS says: the build customised a copy.
+        assert.ok(
+            fs
+                .readFileSync(path.join(MIRROR, "SHA256SUMS"), "utf8")
+                .includes(`${vendorSha}  ${VENDOR_IMAGE}`),
+        );
+        const image = first.find((i) => i.Name === "DEBIAN12CLOUD - x86_64 [2026-11-01] TEST")!;
+        const shown = JSON.parse(openstack("image", "show", image.ID, "-f", "json")) as {
+            status: string;
+            properties: Record<string, string>;
+        };
+        assert.strictEqual(shown.status, "active");
+        assert.strictEqual(shown.properties.image_source, "http://127.0.0.1:18080/debian");
+        assert.strictEqual(shown.properties.osimages_test_result, "passed");
+        assert.strictEqual(
+            shown.properties.osimages_tested_sha256,
+            shown.properties.osimages_sha256,
+        );
+        assert.notStrictEqual(shown.properties.osimages_sha256, vendorSha);
+        // virt-customize ran distros/customize/debian.sh inside the bytes Glance holds.
+        const release = fileInGlanceImage(image.ID, "/etc/osimages-release");
+        assert.match(release, /^OSIMAGES_CUSTOMIZED_BY=os-image-pipeline$/m);
+        assert.strictEqual(
+            fileInGlanceImage(image.ID, "/etc/cloud/cloud.cfg.d/91-site.cfg"),
+            "datasource_list: [NoCloud, ConfigDrive, None]\n",
+        );
     });
 
     it("down stops every service; the next run brings them back with state and images kept, and changes nothing", () => {

@@ -111,9 +111,12 @@ const STACK_ROWS: ProgramRow[] = [
         message: `${FILE}: testing.bootTimeout: a duration like 20m, 90s or 2h, got "soon"`,
     },
     {
-        what: "the builder a distro needs is missing",
+        what: "the builders the distros need are missing",
         edit: (c) => (c.builders = {}),
-        message: `${FILE}: builders.local: required by debian12 (local builder)`,
+        message: [
+            `${FILE}: builders.local: required by debian12 (local builder)`,
+            `${FILE}: builders.vendor: required by debian12cloud (vendor image)`,
+        ].join("\n"),
     },
     {
         what: "the nova backend without its settings",

@@ -22,6 +22,7 @@ const DESIGN_DISTROS = [
     "rhel9",
     "rhel10",
     "debian12",
+    "debian12cloud",
 ];
 
 function validEntry(): Record<string, unknown> {
@@ -57,9 +58,10 @@ describe("catalogue", () => {
         assert.deepStrictEqual([...catalogue.keys()].sort(), [...DESIGN_DISTROS].sort());
     });
 
-    it("builds Koji distros from a kickstart that exists, RHEL from the vendor, debian12 locally", () => {
+    it("builds Koji distros from a kickstart that exists, RHEL and Debian's cloud image from the vendor, debian12 locally", () => {
         for (const [key, entry] of catalogue) {
-            if (key.startsWith("rhel")) assert.strictEqual(entry.build.backend, "vendor", key);
+            if (key.startsWith("rhel") || key === "debian12cloud")
+                assert.strictEqual(entry.build.backend, "vendor", key);
             else if (key === "debian12") assert.strictEqual(entry.build.backend, "local");
             else {
                 assert.strictEqual(entry.build.backend, "koji", key);

@@ -179,6 +179,7 @@ describe("components built alone", () => {
                 imageId: "img",
                 sha256: "a".repeat(64),
                 arch: "x86_64",
+                bootMode: "bios",
                 adminUser: "cloud-user",
                 useCases: ["unmanaged-virtual", "unmanaged-physical"],
                 testing: site.testing,

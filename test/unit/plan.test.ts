@@ -75,7 +75,7 @@ describe("npm run plan", () => {
         );
     });
 
-    for (const name of ["lab", "site-example"]) {
+    for (const name of ["lab", "lab-aarch64", "site-example"]) {
         it(`agrees with the program under mocks on stacks/Pulumi.${name}.yaml: the same images, names and visibility`, async () => {
             const { raw, stack } = stackOf(name);
             const glance = glanceUpTo(stack, "2026-10-01");

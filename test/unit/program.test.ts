@@ -158,6 +158,13 @@ describe("the program under mocks", () => {
             assert.strictEqual(env.USE_CASE, "unmanaged-virtual");
             assert.strictEqual(env.ARCH, "x86_64");
             assert.strictEqual(env.LAB_USER, "debian");
+            // Each firmware variant boots with its own firmware: SeaBIOS here, UEFI for its twin.
+            assert.strictEqual(env.FIRMWARE, "bios");
+            const twin = byName(resources, "debian12-x86_64-uefi-2026-11-01-unmanaged-virtual-vm");
+            assert.strictEqual(
+                (twin.inputs.environment as Record<string, string>).FIRMWARE,
+                "uefi",
+            );
             assert.match(
                 String(vm.inputs.create),
                 /^bash scripts\/program\/compute\/lab-instance\.sh start$/,

@@ -16,7 +16,8 @@ report_artefact() {
 }
 
 # with_progress WHAT CMD...: runs CMD with a line on stderr every 30 s while it runs (the update's
-# log shows that a long step is alive); CMD's exit status is returned.
+# log shows that a long step is alive); CMD's exit status is returned. A CMD whose output goes to a
+# file runs through `logged`, so the progress lines still reach the caller's stderr.
 with_progress() {
     local what=$1 t0=$SECONDS ticker rc=0
     shift
@@ -35,4 +36,11 @@ with_progress() {
     kill "$ticker" 2>/dev/null
     wait "$ticker" 2>/dev/null || true
     return "$rc"
+}
+
+# logged FILE CMD...: runs CMD with its stdout and stderr in FILE.
+logged() {
+    local file=$1
+    shift
+    "$@" >"$file" 2>&1
 }

@@ -5,7 +5,8 @@
 #                                     the lab boots it with the kernel inside it (direct boot)
 #   rootfs.tar                        the same tree with its kernel packages purged, for the container
 # Last line of stdout: {"artefact": ..., "sha256": ..., "rootfs": ...}.
-# The debootstrap result is cached per suite, arch and package list: rebuilds take seconds.
+# The packages and the bootstrapped tree are cached per suite, arch and package list: rebuilds
+# take seconds.
 set -euo pipefail
 # shellcheck source=scripts/program/build/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -30,6 +31,7 @@ mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 cache="${OSIP_CACHE:-$HOME/.cache/os-image-pipeline}/debootstrap"
 key=$(printf '%s %s %s' "$SUITE" "$debarch" "$packages" | sha256sum | cut -c1-12)
 tarball="$cache/$SUITE-$debarch-$key.tgz"
+rootcache="$cache/$SUITE-$debarch-$key-root.tar"
 out="$WORK_DIR/$DISTRO/$ARCH/$RELEASE"
 root="$out/root"
 mkdir -p "$cache" "$out"
@@ -37,16 +39,26 @@ rm -rf "$root"
 
 if [[ ! -f "$tarball" ]]; then
     log "downloading $SUITE/$debarch packages (cached in $tarball)"
-    with_progress "downloading packages" debootstrap --variant=minbase --arch="$debarch" --include="$packages" \
-        --make-tarball="$tarball.part" "$SUITE" "$out/.tarball-work" "$mirror" >"$out/debootstrap.log" 2>&1 ||
+    with_progress "downloading packages" logged "$out/debootstrap.log" debootstrap --variant=minbase \
+        --arch="$debarch" --include="$packages" --make-tarball="$tarball.part" "$SUITE" "$out/.tarball-work" "$mirror" ||
         { tail -n 20 "$out/debootstrap.log" >&2; fail "debootstrap --make-tarball failed (log: $out/debootstrap.log)"; }
     mv "$tarball.part" "$tarball"
     rm -rf "$out/.tarball-work"
 fi
-log "bootstrapping $SUITE/$debarch into $root"
-with_progress "bootstrapping" debootstrap --variant=minbase --arch="$debarch" --include="$packages" \
-    --unpack-tarball="$tarball" "$SUITE" "$root" "$mirror" >"$out/debootstrap.log" 2>&1 ||
-    { tail -n 20 "$out/debootstrap.log" >&2; fail "debootstrap failed (log: $out/debootstrap.log)"; }
+# The bootstrapped tree is cached too: a foreign arch configures its packages under emulation
+# (about 10 min for arm64, mostly mkinitramfs), and every release starts from the same tree.
+if [[ -f "$rootcache" ]]; then
+    log "bootstrapped $SUITE/$debarch tree from the cache ($rootcache)"
+    mkdir -p "$root"
+    with_progress "unpacking the cached tree" tar -C "$root" --numeric-owner -xpf "$rootcache"
+else
+    log "bootstrapping $SUITE/$debarch into $root"
+    with_progress "bootstrapping" logged "$out/debootstrap.log" debootstrap --variant=minbase \
+        --arch="$debarch" --include="$packages" --unpack-tarball="$tarball" "$SUITE" "$root" "$mirror" ||
+        { tail -n 20 "$out/debootstrap.log" >&2; fail "debootstrap failed (log: $out/debootstrap.log)"; }
+    tar -C "$root" --numeric-owner -cf "$rootcache.part" .
+    mv "$rootcache.part" "$rootcache"
+fi
 
 log "configuring the image"
 echo "$DISTRO" >"$root/etc/hostname"

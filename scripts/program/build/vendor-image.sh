@@ -37,7 +37,7 @@ if [[ -f "vendor-$VENDOR_IMAGE" ]] && [[ "$(sha256sum "vendor-$VENDOR_IMAGE" | c
     log "vendor image already downloaded"
 else
     log "downloading $VENDOR_IMAGE"
-    fetch "$VENDOR_IMAGE" "vendor-$VENDOR_IMAGE.part"
+    with_progress "downloading $VENDOR_IMAGE" fetch "$VENDOR_IMAGE" "vendor-$VENDOR_IMAGE.part"
     actual=$(sha256sum "vendor-$VENDOR_IMAGE.part" | cut -d' ' -f1)
     [[ "$actual" == "$expected" ]] || fail "checksum mismatch for $VENDOR_IMAGE: vendor says $expected, download is $actual"
     mv "vendor-$VENDOR_IMAGE.part" "vendor-$VENDOR_IMAGE"
@@ -47,7 +47,8 @@ fi
 artefact="$DISTRO-$ARCH-$RELEASE.qcow2"
 cp "vendor-$VENDOR_IMAGE" "$artefact.part"
 log "site fixes with virt-customize ($CUSTOMIZE)"
-LIBGUESTFS_BACKEND="${LIBGUESTFS_BACKEND:-direct}" \
+# LIBGUESTFS_BACKEND_SETTINGS=force_tcg where KVM cannot be used (the lab sets it).
+LIBGUESTFS_BACKEND="${LIBGUESTFS_BACKEND:-direct}" with_progress "customizing" \
     virt-customize --format qcow2 -a "$artefact.part" --no-network --run "$CUSTOMIZE" >&2
 mv "$artefact.part" "$artefact"
 

@@ -3,9 +3,11 @@
 # test, reachable by SSH on a port of 127.0.0.1 only.
 #   lab-instance.sh start   user-data on stdin; prints {"host","port","privateKey"} as last line
 #   lab-instance.sh stop    stops the VM and removes its directory
-# Environment: INSTANCE, WORK_DIR, ARCH (x86_64|aarch64), and IMAGE_FILE or IMAGE_ID (+ OS_CLOUD:
-# the image is then downloaded from Glance, so the VM boots exactly the bytes Glance holds).
-# Lab images carry no boot loader: the kernel and initrd are read out of the image (debugfs).
+# Environment: INSTANCE, WORK_DIR, ARCH (x86_64|aarch64), FIRMWARE (bios|uefi, the image's
+# hw_firmware_type), and IMAGE_FILE or IMAGE_ID (+ OS_CLOUD: the image is then downloaded from
+# Glance, so the VM boots exactly the bytes Glance holds).
+# Lab images carry no boot loader: the kernel and initrd are read out of the image (debugfs) and
+# handed to the firmware (SeaBIOS, or UEFI which starts the kernel's EFI stub).
 set -euo pipefail
 : "${INSTANCE:?}" "${WORK_DIR:?}"
 # Absolute: qemu-img resolves a relative backing file against the overlay's own directory.
@@ -60,16 +62,18 @@ start() {
     mcopy -i "$dir/seed.img" "$dir/user-data" "$dir/meta-data" ::
 
     port=$(free_port)
-    local qemu console machine=()
-    case "$arch" in
-        x86_64) qemu=qemu-system-x86_64 console=ttyS0 machine=(-machine q35) ;;
-        aarch64) qemu=qemu-system-aarch64 console=ttyAMA0 machine=(-machine virt -cpu cortex-a57) ;;
-        *) fail "no lab VM for $arch" ;;
+    local qemu console machine=() firmware=()
+    case "$arch/${FIRMWARE:-bios}" in
+        x86_64/bios) qemu=qemu-system-x86_64 console=ttyS0 machine=(-machine q35) ;;
+        x86_64/uefi) qemu=qemu-system-x86_64 console=ttyS0 machine=(-machine q35) firmware=(-bios /usr/share/ovmf/OVMF.fd) ;;
+        aarch64/uefi) qemu=qemu-system-aarch64 console=ttyAMA0 machine=(-machine virt -cpu cortex-a57) firmware=(-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd) ;;
+        *) fail "no lab VM for $arch with ${FIRMWARE:-bios} firmware" ;;
     esac
-    log "booting ($qemu, TCG), SSH on 127.0.0.1:$port, console in $dir/console.log"
+    ((${#firmware[@]} == 0)) || [[ -f "${firmware[1]}" ]] || fail "UEFI firmware ${firmware[1]} is missing (scripts/ci/packages.sh lab installs it)"
+    log "booting ($qemu, TCG, ${FIRMWARE:-bios}), SSH on 127.0.0.1:$port, console in $dir/console.log"
     # TCG only: /dev/kvm here cannot run stock kernels. restrict=on: the VM reaches nothing but
     # the forwarded port.
-    "$qemu" "${machine[@]}" -accel tcg -m "${LAB_VM_MEMORY:-1024}" -smp 2 -display none \
+    "$qemu" "${machine[@]}" "${firmware[@]}" -accel tcg -m "${LAB_VM_MEMORY:-1024}" -smp 2 -display none \
         -kernel "$dir/vmlinuz" -initrd "$dir/initrd" \
         -append "root=LABEL=root rw console=$console panic=-1 net.ifnames=0" \
         -drive "file=$dir/disk.qcow2,if=virtio" -drive "file=$dir/seed.img,if=virtio,format=raw" \
