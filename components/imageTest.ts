@@ -1,7 +1,8 @@
 import * as command from "@pulumi/command";
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { CloudConfig, StackConfig } from "../config";
+import { CloudConfig, KnownFlaky, StackConfig } from "../config";
+import { toleratedBy } from "../model/knownFlaky";
 import { Arch, BootMode, UseCase } from "../distros/schema";
 import { TestInstance } from "./testInstance";
 import { failedTests, parseSummary, suitesDigest, TestRun } from "./testRun";
@@ -75,17 +76,33 @@ export function testTriggers(args: Pick<ImageTestArgs, "useCases" | "testing">):
     ];
 }
 
-/** What the runs of one image add up to: the evidence step's mode and its environment. */
-export function testOutcome(runs: { useCase: string; output: string }[]): {
+/**
+ * What the runs of one image add up to: the evidence step's mode and its environment. A failure
+ * that a known-flaky entry tolerates is reported with its reason and fails nothing.
+ */
+export function testOutcome(
+    runs: { useCase: string; output: string }[],
+    knownFlaky: KnownFlaky[] = [],
+): {
     mode: "passed" | "failed";
     summary: string;
     failedTests: string;
+    knownFlaky: string;
 } {
-    const failed = runs.flatMap((r) => failedTests(r.output).map((t) => `${r.useCase}: ${t}`));
+    const failures = runs.flatMap((r) =>
+        failedTests(r.output).map((test) => ({
+            name: `${r.useCase}: ${test}`,
+            tolerated: toleratedBy(knownFlaky, r.useCase, test),
+        })),
+    );
+    const blocking = failures.filter((f) => !f.tolerated);
     return {
-        mode: failed.length > 0 ? "failed" : "passed",
+        mode: blocking.length > 0 ? "failed" : "passed",
         summary: runs.map((r) => `${r.useCase}: ${parseSummary(r.output)}`).join("; "),
-        failedTests: failed.join(", "),
+        failedTests: blocking.map((f) => f.name).join(", "),
+        knownFlaky: failures
+            .flatMap((f) => (f.tolerated ? [`${f.name} (${f.tolerated.reason})`] : []))
+            .join(", "),
     };
 }
 
@@ -163,7 +180,10 @@ export class ImageTest extends pulumi.ComponentResource {
         });
         const outputs = pulumi.all(runs.map((r) => r.run.output));
         const outcome = outputs.apply((o) =>
-            testOutcome(runs.map((r, i) => ({ useCase: r.useCase, output: o[i] }))),
+            testOutcome(
+                runs.map((r, i) => ({ useCase: r.useCase, output: o[i] })),
+                testing.knownFlaky,
+            ),
         );
         new command.local.Command(
             `${name}-evidence`,
@@ -177,6 +197,7 @@ export class ImageTest extends pulumi.ComponentResource {
                     SHA256: args.sha256,
                     SUMMARY: outcome.summary,
                     FAILED_TESTS: outcome.failedTests,
+                    KNOWN_FLAKY: outcome.knownFlaky,
                     USE_CASES: args.useCases.join(","),
                     // Each use case's output and JUnit report, kept on the runner.
                     RESULTS_DIR: `${args.workDir}/results/${name}`,

@@ -5,35 +5,19 @@ import { backendOf } from "../model/backends";
 import { keptReleases, releaseSet } from "../model/lifecycle";
 import { isManaged, isPhysical, useCasesFor } from "../model/useCases";
 import { ARCHES, formatIssues, PARSE_OPTIONS, USE_CASES } from "../distros/schema";
+import { calendarDay, releaseId, todayUtc } from "./dates";
+import { expiredFlaky } from "../model/knownFlaky";
 
-/** A monthly build id: the date of the build, optionally a respin suffix (`2026-11-01.1`). */
-export const RELEASE_ID = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(\.\d+)?$/;
-
-/**
- * A release id as written in the stack file. An unquoted `2026-11-01` reaches the program as a
- * YAML timestamp (`2026-11-01 00:00:00 +0000 UTC` from the CLI); take it back to the date written.
- */
-const releaseId = (message: string) =>
-    z.preprocess(
-        (v) =>
-            typeof v === "string"
-                ? v.replace(/^(\d{4}-\d\d-\d\d)(T00:00:00Z| 00:00:00 \+0000 UTC)$/, "$1")
-                : v,
-        z
-            .string()
-            .regex(RELEASE_ID, message)
-            .refine(
-                (id) => !RELEASE_ID.test(id) || isCalendarDate(id),
-                "no such day in the calendar",
-            ),
-    );
-
-/** Whether a build id's date exists (2026-02-30 does not). */
-export function isCalendarDate(id: string): boolean {
-    const [y, m, d] = id.slice(0, 10).split("-").map(Number);
-    const date = new Date(Date.UTC(y, m - 1, d));
-    return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
-}
+const knownFlakySchema = z.strictObject({
+    /** The suite's test as the runner names it. */
+    test: z.string().regex(/^[a-z0-9_-]+\/[a-z0-9_-]+$/, "a suite test like site/ntp"),
+    /** Use cases it is tolerated on; every use case when absent. */
+    useCases: z.array(z.enum(USE_CASES)).min(1).optional(),
+    /** Why it is tolerated, with a bug reference people can follow. */
+    reason: z.string().min(1).describe("a bug reference"),
+    /** Its last tolerated day (UTC); after it, the stack is refused until the entry goes or is renewed. */
+    expires: calendarDay("a day like 2027-01-31"),
+});
 
 const cloudSchema = z.strictObject({
     /** Entry of clouds.yaml holding the endpoint and credentials (password from `cloudPasswords`). */
@@ -143,12 +127,15 @@ const stackSchema = z.strictObject({
             .regex(/^\d+[smh]$/, "a duration like 60m, 90s or 2h")
             .describe("a duration like 60m")
             .default("60m"),
+        /** Tests known to fail now and then: they run and are reported, and block nothing until they expire. */
+        knownFlaky: z.array(knownFlakySchema).default([]),
     }),
 });
 
 export type StackConfig = z.infer<typeof stackSchema>;
 export type DistroConfig = z.infer<typeof distroSchema>;
 export type CloudConfig = z.infer<typeof cloudSchema>;
+export type KnownFlaky = z.infer<typeof knownFlakySchema>;
 
 /** Config keys read from the stack file (the project namespace is implied). */
 export const CONFIG_KEYS = ["clouds", "registries", "builders", "distros", "testing"] as const;
@@ -236,9 +223,12 @@ function unknownDistros(distros: unknown, catalogue: Catalogue): string[] {
         );
 }
 
-/** Checks that need the catalogue: known distros and arches, builders present, pointers valid. */
-export function crossCheck(cfg: StackConfig, catalogue: Catalogue): string[] {
-    const problems: string[] = [];
+/**
+ * Checks that need the catalogue (known distros and arches, builders present, pointers valid) or
+ * the day (no expired known-flaky entry).
+ */
+export function crossCheck(cfg: StackConfig, catalogue: Catalogue, today = todayUtc()): string[] {
+    const problems: string[] = [...expiredFlaky(cfg.testing.knownFlaky, today)];
     problems.push(...unknownDistros(cfg.distros, catalogue));
     for (const [key, d] of Object.entries(cfg.distros)) {
         const at = `distros.${key}`;

@@ -10,6 +10,7 @@ export const EVIDENCE_PROPERTIES = {
     useCases: "osimages_tested_use_cases",
     testedAt: "osimages_tested_at",
     failedTests: "osimages_failed_tests",
+    knownFlaky: "osimages_known_flaky",
 } as const;
 
 /**
@@ -36,6 +37,8 @@ export interface Evidence {
     testedAt?: string;
     /** The tests that failed, per use case (`managed-virtual: site/ntp`), when a failure was recorded. */
     failedTests?: string;
+    /** Failures that known-flaky entries tolerated (`use case: suite/test (reason)`), or `none`. */
+    knownFlaky?: string;
     /** The result property as found, when it is not one of the known words. */
     rawResult?: string;
 }
@@ -61,6 +64,7 @@ export function evidenceFromProperties(props: Record<string, unknown> | undefine
         useCases: str(EVIDENCE_PROPERTIES.useCases),
         testedAt: str(EVIDENCE_PROPERTIES.testedAt),
         failedTests: str(EVIDENCE_PROPERTIES.failedTests),
+        knownFlaky: str(EVIDENCE_PROPERTIES.knownFlaky),
         ...(result === "malformed" ? { rawResult: raw } : {}),
     };
 }
@@ -98,6 +102,7 @@ export function restatedEvidence(e: Evidence): Record<string, string> {
         [EVIDENCE_PROPERTIES.useCases]: e.useCases,
         [EVIDENCE_PROPERTIES.testedAt]: e.testedAt,
         [EVIDENCE_PROPERTIES.failedTests]: e.failedTests,
+        [EVIDENCE_PROPERTIES.knownFlaky]: e.knownFlaky,
     };
     return Object.fromEntries(
         Object.entries(restated).filter((kv): kv is [string, string] => kv[1] !== undefined),

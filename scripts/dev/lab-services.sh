@@ -144,7 +144,8 @@ status() {
         line "registry-${registry_names[$i]}" http_ok "http://127.0.0.1:${registry_ports[$i]}/v2/"
     done
     line vendor-mirror http_ok "http://127.0.0.1:$vendor_port/debian/SHA256SUMS"
-    line binfmt-arm64 test -e "$binfmt/qemu-aarch64"
+    # A kernel setting rather than a service: `down` leaves it, as others may rely on it.
+    printf '%-18s %s\n' binfmt-arm64 "$(if [[ -e $binfmt/qemu-aarch64 ]]; then echo registered; else echo "not registered"; fi)"
 }
 
 case "${1:-}" in

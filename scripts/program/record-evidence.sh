@@ -3,7 +3,8 @@
 # `up` reads it back before it changes anything.
 #   record-evidence.sh pending   before the tests of an image (re)start: whatever passed before
 #                                no longer counts until these tests pass
-#   record-evidence.sh passed    after every use case of the image passed
+#   record-evidence.sh passed    after every use case of the image passed (KNOWN_FLAKY: the failures
+#                                that known-flaky entries tolerated, "use case: suite/test (reason), ...")
 #   record-evidence.sh failed    after a run failed: SUMMARY, and FAILED_TESTS ("use case: suite/test, ...");
 #                                exits 1 once recorded, naming the tests: the update fails
 # With RESULTS_DIR and RESULTS (JSON: use case -> runner output), passed and failed also keep each
@@ -27,6 +28,12 @@ keep_results() {
     echo "[evidence $(date +%T)] results in $RESULTS_DIR" >&2
 }
 
+# Tolerated failures, shown with the evidence (Glance values are limited to 255 characters).
+flaky() {
+    local known=${KNOWN_FLAKY:-none}
+    echo "${known:0:255}"
+}
+
 case "$mode" in
     pending)
         echo "[evidence $(date +%T)] image $IMAGE_ID: tests starting, evidence pending" >&2
@@ -44,13 +51,14 @@ case "$mode" in
             exit 1
         fi
         keep_results
-        echo "[evidence $(date +%T)] image $IMAGE_ID passed: $SUMMARY" >&2
+        echo "[evidence $(date +%T)] image $IMAGE_ID passed: $SUMMARY${KNOWN_FLAKY:+ (known flaky, not blocking: $KNOWN_FLAKY)}" >&2
         # Glance property values are limited to 255 characters.
         openstack image set \
             --property osimages_test_result=passed \
             --property "osimages_tested_sha256=$SHA256" \
             --property "osimages_test_summary=${SUMMARY:0:255}" \
             --property "osimages_tested_use_cases=$USE_CASES" \
+            --property "osimages_known_flaky=$(flaky)" \
             --property "osimages_tested_at=$now" \
             "$IMAGE_ID"
         ;;
@@ -62,6 +70,7 @@ case "$mode" in
             --property "osimages_tested_sha256=$SHA256" \
             --property "osimages_test_summary=${SUMMARY:0:255}" \
             --property "osimages_failed_tests=${FAILED_TESTS:0:255}" \
+            --property "osimages_known_flaky=$(flaky)" \
             --property "osimages_tested_at=$now" \
             "$IMAGE_ID"
         echo "image $IMAGE_ID failed its tests: $FAILED_TESTS ($SUMMARY); recorded on the image: its promotion is refused" >&2

@@ -106,6 +106,23 @@ const STACK_ROWS: ProgramRow[] = [
         message: `${FILE}: registries.internal: host[:port]/path, got "HTTP://registry"`,
     },
     {
+        what: "a known-flaky entry past its last day",
+        edit: (c) =>
+            (c.testing.knownFlaky = [
+                { test: "site/ntp", reason: "INC-42: NTP flaps", expires: "2026-01-31" },
+            ]),
+        message: `${FILE}: testing.knownFlaky.0: site/ntp expired on 2026-01-31 (INC-42: NTP flaps): fix the test, or renew the entry with a later date`,
+    },
+    {
+        what: "a known-flaky entry without a reason, a test name or a real day",
+        edit: (c) => (c.testing.knownFlaky = [{ test: "ntp", expires: "2027-02-30" }]),
+        message: [
+            `${FILE}: testing.knownFlaky.0.test: a suite test like site/ntp, got "ntp"`,
+            `${FILE}: testing.knownFlaky.0.reason: missing: expected a bug reference (a string)`,
+            `${FILE}: testing.knownFlaky.0.expires: no such day in the calendar, got "2027-02-30"`,
+        ].join("\n"),
+    },
+    {
         what: "a timeout that is not a duration",
         edit: (c) => (c.testing.bootTimeout = "soon"),
         message: `${FILE}: testing.bootTimeout: a duration like 20m, 90s or 2h, got "soon"`,

@@ -198,7 +198,24 @@ describe("build scripts", () => {
         assert.strictEqual(result.status, 0, result.stderr);
         assert.match(
             call!,
-            /^prod image set --property osimages_test_result=passed --property osimages_tested_sha256=ab --property osimages_test_summary=unmanaged-virtual: 9 passed, 0 failed --property osimages_tested_use_cases=unmanaged-virtual --property osimages_tested_at=\S+Z img-1$/,
+            /^prod image set --property osimages_test_result=passed --property osimages_tested_sha256=ab --property osimages_test_summary=unmanaged-virtual: 9 passed, 0 failed --property osimages_tested_use_cases=unmanaged-virtual --property osimages_known_flaky=none --property osimages_tested_at=\S+Z img-1$/,
+        );
+    });
+
+    it("record-evidence.sh passed shows the failures that known-flaky entries tolerated", () => {
+        const { result, call } = recordEvidence("passed", {
+            SUMMARY: "unmanaged-virtual: 8 passed, 1 failed",
+            USE_CASES: "unmanaged-virtual",
+            KNOWN_FLAKY: "unmanaged-virtual: site/ntp (INC-42)",
+        });
+        assert.strictEqual(result.status, 0, result.stderr);
+        assert.match(
+            call!,
+            / --property osimages_known_flaky=unmanaged-virtual: site\/ntp \(INC-42\) /,
+        );
+        assert.match(
+            result.stderr,
+            /known flaky, not blocking: unmanaged-virtual: site\/ntp \(INC-42\)/,
         );
     });
 
@@ -211,7 +228,7 @@ describe("build scripts", () => {
         assert.match(result.stderr, /image img-1 failed its tests: managed-virtual: site\/ntp/);
         assert.match(
             call!,
-            /^prod image set --property osimages_test_result=failed --property osimages_tested_sha256=ab --property osimages_test_summary=managed-virtual: 8 passed, 1 failed --property osimages_failed_tests=managed-virtual: site\/ntp --property osimages_tested_at=\S+Z img-1$/,
+            /^prod image set --property osimages_test_result=failed --property osimages_tested_sha256=ab --property osimages_test_summary=managed-virtual: 8 passed, 1 failed --property osimages_failed_tests=managed-virtual: site\/ntp --property osimages_known_flaky=none --property osimages_tested_at=\S+Z img-1$/,
         );
     });
 

@@ -5,6 +5,7 @@ import { flavorFor, parseLabAddress } from "../../components/testInstance";
 import { parseSummary, shellQuote, suiteCommand } from "../../components/testRun";
 import { testOutcome } from "../../components/imageTest";
 import { USE_CASE_SPECS } from "../../model/useCases";
+import { expiredFlaky, toleratedBy } from "../../model/knownFlaky";
 import { BOOTSTRAP_MARKER, userData } from "../../components/userData";
 import { publicTags } from "../../components/containerImage";
 import { loadCatalogue } from "../../distros/catalogue";
@@ -245,6 +246,7 @@ describe("ImageTest's judgement of the runs", () => {
             summary:
                 "unmanaged-virtual: 9 passed, 0 failed (0 image, 0 infra), 6 skipped; managed-virtual: 11 passed, 0 failed (0 image, 0 infra), 4 skipped",
             failedTests: "",
+            knownFlaky: "",
         });
     });
 
@@ -265,5 +267,48 @@ describe("ImageTest's judgement of the runs", () => {
             o.failedTests,
             "unmanaged-virtual: site/dns, unmanaged-virtual: site/ipv6",
         );
+    });
+
+    it("tolerates a known-flaky failure on the use cases its entry names, reporting it with the reason", () => {
+        const failing = run([
+            "[+] site/ntp ... FAIL (image) (0.2s): exit 1",
+            "[=] 8 passed, 1 failed (1 image, 0 infra), 6 skipped",
+        ]);
+        const flaky = [
+            {
+                test: "site/ntp",
+                useCases: ["unmanaged-virtual" as const],
+                reason: "INC-42: NTP server flaps",
+                expires: "2999-12-31",
+            },
+        ];
+        const tolerated = testOutcome([{ useCase: "unmanaged-virtual", output: failing }], flaky);
+        assert.deepStrictEqual(
+            [tolerated.mode, tolerated.failedTests, tolerated.knownFlaky],
+            ["passed", "", "unmanaged-virtual: site/ntp (INC-42: NTP server flaps)"],
+        );
+        // The same failure on a use case the entry does not name still fails the image.
+        const blocked = testOutcome([{ useCase: "managed-virtual", output: failing }], flaky);
+        assert.deepStrictEqual(
+            [blocked.mode, blocked.failedTests, blocked.knownFlaky],
+            ["failed", "managed-virtual: site/ntp", ""],
+        );
+    });
+});
+
+describe("known flaky entries", () => {
+    const entry = { test: "site/ntp", reason: "INC-42", expires: "2026-12-31" };
+
+    it("hold until their last day, and are named as expired the day after", () => {
+        assert.deepStrictEqual(expiredFlaky([entry], "2026-12-31"), []);
+        assert.deepStrictEqual(expiredFlaky([entry, entry], "2027-01-01"), [
+            "testing.knownFlaky.0: site/ntp expired on 2026-12-31 (INC-42): fix the test, or renew the entry with a later date",
+            "testing.knownFlaky.1: site/ntp expired on 2026-12-31 (INC-42): fix the test, or renew the entry with a later date",
+        ]);
+    });
+
+    it("without use cases tolerate the test on every use case, and only that test", () => {
+        assert.strictEqual(toleratedBy([entry], "managed-physical", "site/ntp"), entry);
+        assert.strictEqual(toleratedBy([entry], "managed-physical", "site/dns"), undefined);
     });
 });
