@@ -11,7 +11,14 @@ import { stackConfig } from "../unit/harness";
 // The lab stack's whole monthly cycle through the real engine, against a lab of its own (Keystone,
 // Glance, PostgreSQL, dockerd, two registries on test ports), checked with the services' own
 // clients: the openstack CLI and the registries' /v2/ API.
-const PORTS = { postgres: 25432, keystone: 25000, glance: 29292, internal: 25001, public: 25002 };
+const PORTS = {
+    postgres: 25432,
+    keystone: 25000,
+    glance: 29292,
+    internal: 25001,
+    public: 25002,
+    vendor: 28080,
+};
 
 /** A distro entry of the lab stack, edited. */
 type Debian12 = { releases: string[]; promote?: string; keep?: number };
@@ -27,6 +34,7 @@ describe("the lab cycle through pulumi up, on real Keystone, Glance, registries 
         LAB_KEYSTONE_PORT: String(PORTS.keystone),
         LAB_GLANCE_PORT: String(PORTS.glance),
         LAB_REGISTRY_PORTS: `${PORTS.internal} ${PORTS.public}`,
+        LAB_VENDOR_PORT: String(PORTS.vendor),
     };
     const cloudEnv = {
         OS_CLIENT_CONFIG_FILE: path.join(labDir, "clouds.yaml"),
