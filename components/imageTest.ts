@@ -152,6 +152,7 @@ export class ImageTest extends pulumi.ComponentResource {
                         LAB_USER: args.adminUser,
                     },
                     bootTimeout: testing.bootTimeout,
+                    bootAttempts: testing.bootAttempts,
                     restartOn: [reset.id],
                 },
                 // After the share to the test project exists, and after the evidence reset.

@@ -26,8 +26,10 @@ export interface TestInstanceArgs {
     provider?: openstack.Provider;
     /** Environment of the lab backend (clouds, work dir); may hold the cloud password (secret). */
     labEnvironment?: Record<string, pulumi.Input<string>>;
-    /** How long creating the machine may take. */
+    /** How long one machine may take to become usable. */
     bootTimeout: string;
+    /** Lab backend: fresh machines tried before the boot fails as the infrastructure's failure (default 1). */
+    bootAttempts?: number;
     /** Lab backend: values whose change boots a new machine (each restart of the tests gets one). */
     restartOn?: pulumi.Input<string>[];
 }
@@ -40,6 +42,21 @@ export function flavorFor(
     if (!isPhysical(useCase)) return flavors.virtual;
     if (!flavors.physical) throw new Error(`use case ${useCase} needs testing.flavors.physical`);
     return flavors.physical;
+}
+
+/** Seconds of a `20m`-style duration (the schema allows s, m and h). */
+export function durationSeconds(duration: string): number {
+    const m = /^(\d+)([smh])$/.exec(duration);
+    if (!m) throw new Error(`not a duration: ${duration}`);
+    return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as "s" | "m" | "h"];
+}
+
+/**
+ * The lab machine's create timeout: every attempt may take the boot timeout, plus 10 minutes for
+ * the image download and kernel extraction before the first.
+ */
+export function labCreateTimeout(bootTimeout: string, attempts: number): string {
+    return `${durationSeconds(bootTimeout) * attempts + 600}s`;
 }
 
 /** Parses the `{"host": ..., "port": ...}` line the lab backend prints last. */
@@ -70,7 +87,6 @@ export class TestInstance extends pulumi.ComponentResource {
 
     constructor(name: string, args: TestInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("osimages:compute:TestInstance", name, {}, opts);
-        const timeouts = { create: args.bootTimeout };
         if (args.backend === "nova") {
             if (!args.flavors || !args.network || !args.keyPair) {
                 throw new Error(
@@ -90,7 +106,7 @@ export class TestInstance extends pulumi.ComponentResource {
                 {
                     parent: this,
                     provider: args.provider,
-                    customTimeouts: timeouts,
+                    customTimeouts: { create: args.bootTimeout },
                     dependsOn: opts?.dependsOn,
                 },
             );
@@ -109,6 +125,8 @@ export class TestInstance extends pulumi.ComponentResource {
                         INSTANCE: name,
                         USE_CASE: args.useCase,
                         IMAGE_ID: args.imageId,
+                        BOOT_ATTEMPTS: String(args.bootAttempts ?? 1),
+                        LAB_BOOT_WAIT: String(durationSeconds(args.bootTimeout)),
                     },
                     stdin: args.userData,
                     // A new image, or a new start of the tests, means a new machine: never a
@@ -122,7 +140,9 @@ export class TestInstance extends pulumi.ComponentResource {
                     dependsOn: opts?.dependsOn,
                     // Old and new machine share the instance directory: stop the old one first.
                     deleteBeforeReplace: true,
-                    customTimeouts: timeouts,
+                    customTimeouts: {
+                        create: labCreateTimeout(args.bootTimeout, args.bootAttempts ?? 1),
+                    },
                     additionalSecretOutputs: ["stdout"],
                 },
             );

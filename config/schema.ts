@@ -127,6 +127,14 @@ const stackSchema = z.strictObject({
             .regex(/^\d+[smh]$/, "a duration like 60m, 90s or 2h")
             .describe("a duration like 60m")
             .default("60m"),
+        /** Lab backend: fresh machines tried when one never becomes usable (an infrastructure failure). */
+        bootAttempts: z
+            .number()
+            .int()
+            .min(1)
+            .max(5)
+            .describe("how many fresh machines to try, 1 to 5")
+            .default(2),
         /** Tests known to fail now and then: they run and are reported, and block nothing until they expire. */
         knownFlaky: z.array(knownFlakySchema).default([]),
     }),

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The lab backend of TestInstance: a qemu VM (TCG) on this machine, booted from the image under
 # test, reachable by SSH on a port of 127.0.0.1 only.
-#   lab-instance.sh start   user-data on stdin; prints {"host","port","privateKey"} as last line
+#   lab-instance.sh start   user-data on stdin; prints {"host","port","privateKey","attempts"} last
 #   lab-instance.sh stop    stops the VM and removes its directory
 # Environment: INSTANCE, WORK_DIR, ARCH (x86_64|aarch64), FIRMWARE (bios|uefi, the image's
-# hw_firmware_type), and IMAGE_FILE or IMAGE_ID (+ OS_CLOUD: the image is then downloaded from
+# hw_firmware_type), BOOT_ATTEMPTS (fresh machines tried before giving up, default 2),
+# LAB_BOOT_WAIT (seconds per attempt), and IMAGE_FILE or IMAGE_ID (+ OS_CLOUD: the image is then downloaded from
 # Glance, so the VM boots exactly the bytes Glance holds).
 # Lab images carry no boot loader: the kernel and initrd are read out of the image (debugfs) and
 # handed to the firmware (SeaBIOS, or UEFI which starts the kernel's EFI stub).
@@ -26,24 +27,10 @@ stop() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-start() {
-    local arch="${ARCH:-x86_64}" image port user_data
-    user_data=$(cat)
-    stop 2>/dev/null
-    mkdir -p "$dir"
-    image="$dir/image.qcow2"
-    if [[ -n "${IMAGE_FILE:-}" ]]; then
-        cp "$IMAGE_FILE" "$image"
-    else
-        : "${IMAGE_ID:?IMAGE_ID or IMAGE_FILE is required}" "${OS_CLOUD:?OS_CLOUD is required with IMAGE_ID}"
-        log "downloading image $IMAGE_ID from Glance ($OS_CLOUD)"
-        # shellcheck source=scripts/program/build/lib.sh
-        source "$(dirname "${BASH_SOURCE[0]}")/../build/lib.sh"
-        with_progress "downloading from Glance" openstack image save --file "$image" "$IMAGE_ID"
-    fi
-
+# The image's kernel and initrd, read out of it: lab images carry no boot loader.
+extract_kernel() {
     log "kernel and initrd from the image"
-    qemu-img convert -O raw "$image" "$dir/root.raw"
+    qemu-img convert -O raw "$dir/image.qcow2" "$dir/root.raw"
     local kernel initrd
     kernel=$(debugfs -R 'ls -p /boot' "$dir/root.raw" 2>/dev/null | awk -F/ '$6 ~ /^vmlinuz-/ { print $6 }' | sort -V | tail -n 1)
     initrd=$(debugfs -R 'ls -p /boot' "$dir/root.raw" 2>/dev/null | awk -F/ '$6 ~ /^initrd.img-/ { print $6 }' | sort -V | tail -n 1)
@@ -51,13 +38,21 @@ start() {
     debugfs -R "dump /boot/$kernel $dir/vmlinuz" "$dir/root.raw" 2>/dev/null
     debugfs -R "dump /boot/$initrd $dir/initrd" "$dir/root.raw" 2>/dev/null
     rm -f "$dir/root.raw"
-    qemu-img create -q -f qcow2 -b "$image" -F qcow2 "$dir/disk.qcow2"
+}
 
+# The last console lines, printable, for a failure message.
+console_excerpt() { tail -n "${1:-5}" "$dir/console.log" 2>/dev/null | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tr -cd '[:print:]\n'; }
+
+# boot ATTEMPT: a fresh machine (new disk overlay, new instance id) from the image; sets `port`.
+# Returns 0 once SSH answers and cloud-init finished, 1 on an infrastructure failure (the VM
+# stopped, or no SSH in time), with `reason` set.
+boot() {
+    local attempt=$1 arch="${ARCH:-x86_64}"
+    rm -f "$dir/disk.qcow2" "$dir/seed.img" "$dir/console.log"
+    qemu-img create -q -f qcow2 -b "$dir/image.qcow2" -F qcow2 "$dir/disk.qcow2"
     # NoCloud seed: the use case's user-data, and the lab's key through meta-data.
-    ssh-keygen -q -t ed25519 -N "" -C "osimages-lab" -f "$dir/id_ed25519"
-    printf '%s\n' "$user_data" >"$dir/user-data"
-    printf 'instance-id: %s-%s\nlocal-hostname: %s\npublic-keys:\n  - %s\n' \
-        "$INSTANCE" "$(date +%s)" "lab-vm" "$(cat "$dir/id_ed25519.pub")" >"$dir/meta-data"
+    printf 'instance-id: %s-%s-%s\nlocal-hostname: %s\npublic-keys:\n  - %s\n' \
+        "$INSTANCE" "$(date +%s)" "$attempt" "lab-vm" "$(cat "$dir/id_ed25519.pub")" >"$dir/meta-data"
     mkfs.vfat -n CIDATA -C "$dir/seed.img" 2048 >/dev/null
     mcopy -i "$dir/seed.img" "$dir/user-data" "$dir/meta-data" ::
 
@@ -82,21 +77,57 @@ start() {
 
     # Ready once cloud-init finished: it regenerates the host keys and restarts sshd on the way,
     # so an early "SSH works" can be followed by refused connections.
-    local deadline=$((SECONDS + ${LAB_BOOT_WAIT:-900})) next=$((SECONDS + 30))
+    local t0=$SECONDS deadline=$((SECONDS + ${LAB_BOOT_WAIT:-900})) next=$((SECONDS + 30))
     until timeout 120 ssh -q -i "$dir/id_ed25519" -p "$port" -o BatchMode=yes -o ConnectTimeout=5 \
         -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "${LAB_USER:-debian}@127.0.0.1" \
         'cloud-init status --wait >/dev/null 2>&1; test -f /var/lib/cloud/instance/boot-finished' 2>/dev/null; do
-        kill -0 "$(cat "$dir/qemu.pid")" 2>/dev/null || fail "the VM stopped; last console lines: $(tail -n 5 "$dir/console.log")"
-        ((SECONDS < deadline)) || fail "no SSH after ${LAB_BOOT_WAIT:-900}s; last console lines: $(tail -n 5 "$dir/console.log")"
+        if ! kill -0 "$(cat "$dir/qemu.pid" 2>/dev/null)" 2>/dev/null; then
+            reason="the VM stopped after $((SECONDS - t0))s"
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            reason="no SSH and finished cloud-init after ${LAB_BOOT_WAIT:-900}s"
+            return 1
+        fi
         if ((SECONDS >= next)); then
-            log "waiting for SSH and cloud-init (${SECONDS}s; console: $(tail -n 1 "$dir/console.log" | sed 's/\x1b\[[0-9;]*m//g' | tr -cd '[:print:]' | cut -c1-80))"
+            log "waiting for SSH and cloud-init ($((SECONDS - t0))s; console: $(console_excerpt 1 | cut -c1-80))"
             next=$((SECONDS + 30))
         fi
         sleep 5
     done
-    log "SSH is up and cloud-init finished after ${SECONDS}s"
-    node -e 'const fs=require("fs"); console.log(JSON.stringify({host:"127.0.0.1",port:Number(process.argv[1]),privateKey:fs.readFileSync(process.argv[2],"utf8")}))' \
-        "$port" "$dir/id_ed25519"
+    log "SSH is up and cloud-init finished after $((SECONDS - t0))s (attempt $attempt)"
+}
+
+start() {
+    local image="$dir/image.qcow2" port reason attempt attempts=${BOOT_ATTEMPTS:-2}
+    stop 2>/dev/null
+    mkdir -p "$dir"
+    cat >"$dir/user-data"
+    if [[ -n "${IMAGE_FILE:-}" ]]; then
+        cp "$IMAGE_FILE" "$image"
+    else
+        : "${IMAGE_ID:?IMAGE_ID or IMAGE_FILE is required}" "${OS_CLOUD:?OS_CLOUD is required with IMAGE_ID}"
+        log "downloading image $IMAGE_ID from Glance ($OS_CLOUD)"
+        # shellcheck source=scripts/program/build/lib.sh
+        source "$(dirname "${BASH_SOURCE[0]}")/../build/lib.sh"
+        with_progress "downloading from Glance" openstack image save --file "$image" "$IMAGE_ID"
+    fi
+    extract_kernel
+    ssh-keygen -q -t ed25519 -N "" -C "osimages-lab" -f "$dir/id_ed25519"
+
+    # A machine that never becomes usable is the infrastructure's failure, not the image's
+    # verdict: retried on a fresh machine a bounded number of times, each attempt reported with
+    # its console.
+    for ((attempt = 1; ; attempt++)); do
+        boot "$attempt" && break
+        log "infrastructure failure (attempt $attempt of $attempts): $reason; console:"
+        console_excerpt 15 | sed 's/^/    /' >&2
+        kill "$(cat "$dir/qemu.pid" 2>/dev/null)" 2>/dev/null || true
+        rm -f "$dir/qemu.pid"
+        ((attempt < attempts)) || fail "no usable machine after $attempts attempts (infrastructure): $reason"
+    done
+    node -e 'const fs=require("fs"); console.log(JSON.stringify({host:"127.0.0.1",port:Number(process.argv[1]),privateKey:fs.readFileSync(process.argv[2],"utf8"),attempts:Number(process.argv[3])}))' \
+        "$port" "$dir/id_ed25519" "$attempt"
 }
 
 case "${1:-}" in

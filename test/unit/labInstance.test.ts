@@ -1,0 +1,129 @@
+import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { durationSeconds, labCreateTimeout } from "../../components/testInstance";
+import { ROOT } from "./harness";
+
+// lab-instance.sh's retry policy, with qemu and ssh stood in for: a machine that never gets SSH
+// is the infrastructure's failure, retried on a fresh machine a bounded number of times.
+describe("lab machines: infrastructure failures retried on fresh machines", function () {
+    this.timeout(60000);
+    let dir: string;
+    let image: string;
+
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-labvm-"));
+        // A lab image: one ext4 filesystem with a kernel and an initrd under /boot.
+        const tree = path.join(dir, "tree");
+        fs.mkdirSync(path.join(tree, "boot"), { recursive: true });
+        fs.writeFileSync(path.join(tree, "boot", "vmlinuz-6.1.0-test"), "kernel");
+        fs.writeFileSync(path.join(tree, "boot", "initrd.img-6.1.0-test"), "initrd");
+        execFileSync("mkfs.ext4", [
+            "-q",
+            "-L",
+            "root",
+            "-d",
+            tree,
+            path.join(dir, "disk.raw"),
+            "8M",
+        ]);
+        image = path.join(dir, "image.qcow2");
+        execFileSync("qemu-img", ["convert", "-O", "qcow2", path.join(dir, "disk.raw"), image]);
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        // qemu: counts its calls, writes a console line, leaves a "machine" running (daemonized).
+        fs.writeFileSync(
+            path.join(bin, "qemu-system-x86_64"),
+            `#!/bin/sh
+echo "$*" >> "${dir}/qemu-calls"
+while [ $# -gt 0 ]; do
+    case "$1" in -pidfile) pidfile=$2; shift ;; -serial) serial=\${2#file:}; shift ;; esac
+    shift
+done
+echo "stub console: waiting for the network" > "$serial"
+sleep 300 </dev/null >/dev/null 2>&1 &
+echo $! > "$pidfile"
+echo $! >> "${dir}/vm-pids"
+`,
+            { mode: 0o755 },
+        );
+        // ssh: answers from the SSH_FROM-th machine on (never when unset).
+        fs.writeFileSync(
+            path.join(bin, "ssh"),
+            `#!/bin/sh\n[ "$(wc -l < "${dir}/qemu-calls")" -ge "\${SSH_FROM:-99}" ]\n`,
+            { mode: 0o755 },
+        );
+    });
+
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    function start(env: Record<string, string>) {
+        fs.rmSync(path.join(dir, "qemu-calls"), { force: true });
+        fs.rmSync(path.join(dir, "vm-pids"), { force: true });
+        const r = spawnSync("bash", ["scripts/program/compute/lab-instance.sh", "start"], {
+            cwd: ROOT,
+            input: "#cloud-config\n",
+            encoding: "utf8",
+            env: {
+                ...process.env,
+                PATH: `${dir}/bin:${process.env.PATH}`,
+                INSTANCE: "vm",
+                WORK_DIR: path.join(dir, "work"),
+                IMAGE_FILE: image,
+                LAB_BOOT_WAIT: "2",
+                ...env,
+            },
+        });
+        const calls = fs.readFileSync(path.join(dir, "qemu-calls"), "utf8").trim().split("\n");
+        const pids = fs.readFileSync(path.join(dir, "vm-pids"), "utf8").trim().split("\n");
+        return { ...r, calls, pids: pids.map(Number) };
+    }
+
+    /** Whether the process runs (a killed one may linger as a zombie until it is reaped). */
+    const alive = (pid: number) => {
+        try {
+            return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+        } catch {
+            return false;
+        }
+    };
+
+    it("a machine that never gets SSH is stopped and a fresh one booted; the address says which attempt", () => {
+        const r = start({ BOOT_ATTEMPTS: "3", SSH_FROM: "2" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.calls.length, 2);
+        assert.match(
+            r.stderr,
+            /infrastructure failure \(attempt 1 of 3\): no SSH and finished cloud-init after 2s; console:\n {4}stub console: waiting for the network/,
+        );
+        const address = JSON.parse(r.stdout.trim().split("\n").pop()!) as { attempts: number };
+        assert.strictEqual(address.attempts, 2);
+        assert.deepStrictEqual(r.pids.map(alive), [false, true]);
+        spawnSync("bash", ["scripts/program/compute/lab-instance.sh", "stop"], {
+            cwd: ROOT,
+            env: { ...process.env, INSTANCE: "vm", WORK_DIR: path.join(dir, "work") },
+        });
+        assert.strictEqual(alive(r.pids[1]), false);
+    });
+
+    it("gives up after the configured attempts, naming the failure as the infrastructure's", () => {
+        const r = start({ BOOT_ATTEMPTS: "2" });
+        assert.strictEqual(r.status, 1);
+        assert.strictEqual(r.calls.length, 2);
+        assert.match(
+            r.stderr,
+            /no usable machine after 2 attempts \(infrastructure\): no SSH and finished cloud-init after 2s/,
+        );
+        assert.deepStrictEqual(r.pids.map(alive), [false, false]);
+        assert.strictEqual(r.stdout, "");
+    });
+
+    it("gives every attempt the boot timeout, plus time for the download", () => {
+        assert.strictEqual(durationSeconds("15m"), 900);
+        assert.strictEqual(durationSeconds("2h"), 7200);
+        assert.strictEqual(labCreateTimeout("15m", 2), "2400s");
+        assert.throws(() => durationSeconds("soon"), /not a duration: soon/);
+    });
+});
