@@ -41,6 +41,8 @@ export interface ImageReport {
     name: pulumi.Output<string>;
     imageId: pulumi.Output<string>;
     tests: Record<string, pulumi.Output<string>>;
+    /** While in test: what the evidence step recorded (suites version, JUnit digest, retries). */
+    evidence?: ImageTest["evidence"];
 }
 
 /** The whole monthly cycle of one distro on one arch: build, upload, test, evidence, container. */
@@ -105,7 +107,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const tests =
+        const test =
             image.useCases.length > 0
                 ? new ImageTest(
                       image.key,
@@ -125,15 +127,16 @@ export class DistroPipeline extends pulumi.ComponentResource {
                           bootAfter: [glance],
                       },
                       { parent: this },
-                  ).summaries
-                : {};
+                  )
+                : undefined;
         this.images.push({
             release: image.release,
             bootMode: image.bootMode,
             stage: image.stage,
             name: glance.name,
             imageId: glance.imageId,
-            tests,
+            tests: test?.summaries ?? {},
+            ...(test ? { evidence: test.evidence } : {}),
         });
     }
 

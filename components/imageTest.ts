@@ -1,4 +1,5 @@
 import * as command from "@pulumi/command";
+import * as crypto from "crypto";
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { CloudConfig, KnownFlaky, StackConfig } from "../config";
@@ -7,6 +8,9 @@ import { Arch, BootMode, UseCase } from "../distros/schema";
 import { TestInstance } from "./testInstance";
 import { failedTests, parseSummary, suitesDigest, TestRun } from "./testRun";
 import { userData } from "./userData";
+
+/** Between a run's results and its JUnit report (suites/runtests.sh). */
+const JUNIT_SEPARATOR = "\n--- junit\n";
 
 // Relative to the project directory, where Pulumi runs commands: moving the checkout changes nothing.
 const RECORD_EVIDENCE = "scripts/program/record-evidence.sh";
@@ -81,13 +85,17 @@ export function testTriggers(args: Pick<ImageTestArgs, "useCases" | "testing">):
  * that a known-flaky entry tolerates is reported with its reason and fails nothing.
  */
 export function testOutcome(
-    runs: { useCase: string; output: string }[],
+    runs: { useCase: string; output: string; attempts?: number }[],
     knownFlaky: KnownFlaky[] = [],
 ): {
     mode: "passed" | "failed";
     summary: string;
     failedTests: string;
     knownFlaky: string;
+    /** sha256 of the use cases' JUnit reports, in use-case order. */
+    junitSha256: string;
+    /** Machines retried per use case (infrastructure failures), e.g. `unmanaged-virtual: 0`. */
+    infraRetries: string;
 } {
     const failures = runs.flatMap((r) =>
         failedTests(r.output).map((test) => ({
@@ -103,6 +111,11 @@ export function testOutcome(
         knownFlaky: failures
             .flatMap((f) => (f.tolerated ? [`${f.name} (${f.tolerated.reason})`] : []))
             .join(", "),
+        junitSha256: crypto
+            .createHash("sha256")
+            .update(runs.map((r) => r.output.split(JUNIT_SEPARATOR)[1] ?? "").join(""))
+            .digest("hex"),
+        infraRetries: runs.map((r) => `${r.useCase}: ${(r.attempts ?? 1) - 1}`).join(", "),
     };
 }
 
@@ -110,6 +123,15 @@ export function testOutcome(
 export class ImageTest extends pulumi.ComponentResource {
     /** Runner summary per use case. */
     public readonly summaries: Record<string, pulumi.Output<string>>;
+    /** What the evidence step records on the image, beside the summaries. */
+    public readonly evidence: pulumi.Output<{
+        result: "passed" | "failed";
+        suitesVersion: string;
+        junitSha256: string;
+        infraRetries: string;
+        knownFlaky: string;
+        failedTests: string;
+    }>;
 
     constructor(name: string, args: ImageTestArgs, opts?: pulumi.ComponentResourceOptions) {
         super("osimages:test:ImageTest", name, {}, opts);
@@ -177,15 +199,21 @@ export class ImageTest extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            return { useCase, run };
+            return { useCase, run, instance };
         });
         const outputs = pulumi.all(runs.map((r) => r.run.output));
-        const outcome = outputs.apply((o) =>
-            testOutcome(
-                runs.map((r, i) => ({ useCase: r.useCase, output: o[i] })),
-                testing.knownFlaky,
-            ),
-        );
+        const outcome = pulumi
+            .all([outputs, pulumi.all(runs.map((r) => r.instance.attempts))])
+            .apply(([o, attempts]) =>
+                testOutcome(
+                    runs.map((r, i) => ({
+                        useCase: r.useCase,
+                        output: o[i],
+                        attempts: attempts[i],
+                    })),
+                    testing.knownFlaky,
+                ),
+            );
         new command.local.Command(
             `${name}-evidence`,
             {
@@ -199,6 +227,9 @@ export class ImageTest extends pulumi.ComponentResource {
                     SUMMARY: outcome.summary,
                     FAILED_TESTS: outcome.failedTests,
                     KNOWN_FLAKY: outcome.knownFlaky,
+                    SUITES_VERSION: suitesDigest(),
+                    JUNIT_SHA256: outcome.junitSha256,
+                    INFRA_RETRIES: outcome.infraRetries,
                     USE_CASES: args.useCases.join(","),
                     // Each use case's output and JUnit report, kept on the runner.
                     RESULTS_DIR: `${args.workDir}/results/${name}`,
@@ -212,6 +243,14 @@ export class ImageTest extends pulumi.ComponentResource {
             { parent: this, dependsOn: runs.map((r) => r.run), customTimeouts: { create: "10m" } },
         );
         this.summaries = Object.fromEntries(runs.map((r) => [r.useCase, r.run.summary]));
-        this.registerOutputs({ summaries: this.summaries });
+        this.evidence = outcome.apply((o) => ({
+            result: o.mode,
+            suitesVersion: suitesDigest(),
+            junitSha256: o.junitSha256,
+            infraRetries: o.infraRetries,
+            knownFlaky: o.knownFlaky,
+            failedTests: o.failedTests,
+        }));
+        this.registerOutputs({ summaries: this.summaries, evidence: this.evidence });
     }
 }

@@ -64,9 +64,15 @@ export function parseLabAddress(stdout: string): {
     host: string;
     port: number;
     privateKey: string;
+    attempts: number;
 } {
     const last = stdout.trim().split("\n").pop() ?? "";
-    const r = JSON.parse(last) as { host?: unknown; port?: unknown; privateKey?: unknown };
+    const r = JSON.parse(last) as {
+        host?: unknown;
+        port?: unknown;
+        privateKey?: unknown;
+        attempts?: unknown;
+    };
     if (
         typeof r.host !== "string" ||
         typeof r.port !== "number" ||
@@ -74,7 +80,12 @@ export function parseLabAddress(stdout: string): {
     ) {
         throw new Error(`lab instance did not report {"host","port","privateKey"}`);
     }
-    return { host: r.host, port: r.port, privateKey: r.privateKey };
+    return {
+        host: r.host,
+        port: r.port,
+        privateKey: r.privateKey,
+        attempts: typeof r.attempts === "number" ? r.attempts : 1,
+    };
 }
 
 /** A machine booted from the image under test, for one use case. */
@@ -84,6 +95,8 @@ export class TestInstance extends pulumi.ComponentResource {
     public readonly port: pulumi.Output<number>;
     /** Lab backend only: the key the VM was seeded with (secret). */
     public readonly privateKey?: pulumi.Output<string>;
+    /** Machines it took to get a usable one (more than 1: infrastructure failures retried). */
+    public readonly attempts: pulumi.Output<number>;
 
     constructor(name: string, args: TestInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("osimages:compute:TestInstance", name, {}, opts);
@@ -112,6 +125,7 @@ export class TestInstance extends pulumi.ComponentResource {
             );
             this.host = server.accessIpV4;
             this.port = pulumi.output(22);
+            this.attempts = pulumi.output(1);
         } else {
             const vm = new command.local.Command(
                 `${name}-vm`,
@@ -150,6 +164,7 @@ export class TestInstance extends pulumi.ComponentResource {
             this.host = address.host;
             this.port = address.port;
             this.privateKey = pulumi.secret(address.privateKey);
+            this.attempts = address.attempts;
         }
         this.registerOutputs({ host: this.host, port: this.port });
     }

@@ -11,6 +11,9 @@ export const EVIDENCE_PROPERTIES = {
     testedAt: "osimages_tested_at",
     failedTests: "osimages_failed_tests",
     knownFlaky: "osimages_known_flaky",
+    suitesVersion: "osimages_suites_version",
+    junitSha256: "osimages_junit_sha256",
+    infraRetries: "osimages_infra_retries",
 } as const;
 
 /**
@@ -39,6 +42,12 @@ export interface Evidence {
     failedTests?: string;
     /** Failures that known-flaky entries tolerated (`use case: suite/test (reason)`), or `none`. */
     knownFlaky?: string;
+    /** Digest of the suites that ran. */
+    suitesVersion?: string;
+    /** sha256 of the run's JUnit reports (kept on the runner). */
+    junitSha256?: string;
+    /** Machines retried per use case after infrastructure failures. */
+    infraRetries?: string;
     /** The result property as found, when it is not one of the known words. */
     rawResult?: string;
 }
@@ -65,6 +74,9 @@ export function evidenceFromProperties(props: Record<string, unknown> | undefine
         testedAt: str(EVIDENCE_PROPERTIES.testedAt),
         failedTests: str(EVIDENCE_PROPERTIES.failedTests),
         knownFlaky: str(EVIDENCE_PROPERTIES.knownFlaky),
+        suitesVersion: str(EVIDENCE_PROPERTIES.suitesVersion),
+        junitSha256: str(EVIDENCE_PROPERTIES.junitSha256),
+        infraRetries: str(EVIDENCE_PROPERTIES.infraRetries),
         ...(result === "malformed" ? { rawResult: raw } : {}),
     };
 }
@@ -103,6 +115,9 @@ export function restatedEvidence(e: Evidence): Record<string, string> {
         [EVIDENCE_PROPERTIES.testedAt]: e.testedAt,
         [EVIDENCE_PROPERTIES.failedTests]: e.failedTests,
         [EVIDENCE_PROPERTIES.knownFlaky]: e.knownFlaky,
+        [EVIDENCE_PROPERTIES.suitesVersion]: e.suitesVersion,
+        [EVIDENCE_PROPERTIES.junitSha256]: e.junitSha256,
+        [EVIDENCE_PROPERTIES.infraRetries]: e.infraRetries,
     };
     return Object.fromEntries(
         Object.entries(restated).filter((kv): kv is [string, string] => kv[1] !== undefined),

@@ -20,6 +20,7 @@ export function toleratedBy(
     test: string,
 ): KnownFlaky | undefined {
     return entries.find(
-        (e) => e.test === test && (e.useCases === undefined || e.useCases.some((u) => u === useCase)),
+        (e) =>
+            e.test === test && (e.useCases === undefined || e.useCases.some((u) => u === useCase)),
     );
 }

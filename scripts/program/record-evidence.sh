@@ -4,7 +4,8 @@
 #   record-evidence.sh pending   before the tests of an image (re)start: whatever passed before
 #                                no longer counts until these tests pass
 #   record-evidence.sh passed    after every use case of the image passed (KNOWN_FLAKY: the failures
-#                                that known-flaky entries tolerated, "use case: suite/test (reason), ...")
+#                                that known-flaky entries tolerated, "use case: suite/test (reason), ...";
+#                                SUITES_VERSION, JUNIT_SHA256, INFRA_RETRIES: what the run was made of)
 #   record-evidence.sh failed    after a run failed: SUMMARY, and FAILED_TESTS ("use case: suite/test, ...");
 #                                exits 1 once recorded, naming the tests: the update fails
 # With RESULTS_DIR and RESULTS (JSON: use case -> runner output), passed and failed also keep each
@@ -34,6 +35,13 @@ flaky() {
     echo "${known:0:255}"
 }
 
+# What the run was made of, when the caller knows it: the suites' version, the digest of the JUnit
+# reports, the machines retried per use case.
+run_facts=()
+[[ -z "${SUITES_VERSION:-}" ]] || run_facts+=(--property "osimages_suites_version=$SUITES_VERSION")
+[[ -z "${JUNIT_SHA256:-}" ]] || run_facts+=(--property "osimages_junit_sha256=$JUNIT_SHA256")
+[[ -z "${INFRA_RETRIES:-}" ]] || run_facts+=(--property "osimages_infra_retries=${INFRA_RETRIES:0:255}")
+
 case "$mode" in
     pending)
         echo "[evidence $(date +%T)] image $IMAGE_ID: tests starting, evidence pending" >&2
@@ -59,6 +67,7 @@ case "$mode" in
             --property "osimages_test_summary=${SUMMARY:0:255}" \
             --property "osimages_tested_use_cases=$USE_CASES" \
             --property "osimages_known_flaky=$(flaky)" \
+            "${run_facts[@]}" \
             --property "osimages_tested_at=$now" \
             "$IMAGE_ID"
         ;;
@@ -71,6 +80,7 @@ case "$mode" in
             --property "osimages_test_summary=${SUMMARY:0:255}" \
             --property "osimages_failed_tests=${FAILED_TESTS:0:255}" \
             --property "osimages_known_flaky=$(flaky)" \
+            "${run_facts[@]}" \
             --property "osimages_tested_at=$now" \
             "$IMAGE_ID"
         echo "image $IMAGE_ID failed its tests: $FAILED_TESTS ($SUMMARY); recorded on the image: its promotion is refused" >&2

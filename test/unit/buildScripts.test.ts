@@ -202,13 +202,20 @@ describe("build scripts", () => {
         );
     });
 
-    it("record-evidence.sh passed shows the failures that known-flaky entries tolerated", () => {
+    it("record-evidence.sh passed shows the tolerated failures and what the run was made of", () => {
         const { result, call } = recordEvidence("passed", {
             SUMMARY: "unmanaged-virtual: 8 passed, 1 failed",
             USE_CASES: "unmanaged-virtual",
             KNOWN_FLAKY: "unmanaged-virtual: site/ntp (INC-42)",
+            SUITES_VERSION: "0123456789abcdef",
+            JUNIT_SHA256: "cd".repeat(32),
+            INFRA_RETRIES: "unmanaged-virtual: 1",
         });
         assert.strictEqual(result.status, 0, result.stderr);
+        assert.match(
+            call!,
+            / --property osimages_suites_version=0123456789abcdef --property osimages_junit_sha256=(cd){32} --property osimages_infra_retries=unmanaged-virtual: 1 --property osimages_tested_at=/,
+        );
         assert.match(
             call!,
             / --property osimages_known_flaky=unmanaged-virtual: site\/ntp \(INC-42\) /,

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import * as crypto from "crypto";
 import { buildCommand, parseBuildResult } from "../../components/imageBuild";
 import { glanceProperties, REQUIRED_PROPERTIES } from "../../components/glanceImage";
 import { flavorFor, parseLabAddress } from "../../components/testInstance";
@@ -143,7 +144,11 @@ describe("component helpers", () => {
         it("parses the lab backend's address line without echoing the key on error", () => {
             assert.deepStrictEqual(
                 parseLabAddress('booting\n{"host":"127.0.0.1","port":2201,"privateKey":"K"}'),
-                { host: "127.0.0.1", port: 2201, privateKey: "K" },
+                { host: "127.0.0.1", port: 2201, privateKey: "K", attempts: 1 },
+            );
+            assert.strictEqual(
+                parseLabAddress('{"host":"h","port":1,"privateKey":"K","attempts":3}').attempts,
+                3,
             );
             assert.throws(
                 () => parseLabAddress('{"host":"127.0.0.1","privateKey":"SECRET"}'),
@@ -247,7 +252,27 @@ describe("ImageTest's judgement of the runs", () => {
                 "unmanaged-virtual: 9 passed, 0 failed (0 image, 0 infra), 6 skipped; managed-virtual: 11 passed, 0 failed (0 image, 0 infra), 4 skipped",
             failedTests: "",
             knownFlaky: "",
+            junitSha256: crypto
+                .createHash("sha256")
+                .update("<testsuites/>\n<testsuites/>\n")
+                .digest("hex"),
+            infraRetries: "unmanaged-virtual: 0, managed-virtual: 0",
         });
+    });
+
+    it("records the machines retried per use case, and the digest of exactly the JUnit reports", () => {
+        const o = testOutcome([
+            {
+                useCase: "unmanaged-virtual",
+                output: "[=] 9 passed\n--- junit\n<a/>\n",
+                attempts: 2,
+            },
+        ]);
+        assert.strictEqual(o.infraRetries, "unmanaged-virtual: 1");
+        assert.strictEqual(
+            o.junitSha256,
+            crypto.createHash("sha256").update("<a/>\n").digest("hex"),
+        );
     });
 
     it("fails naming each failed test with its use case; infrastructure failures are not image failures", () => {
