@@ -129,6 +129,30 @@ describe("npm run lab: the README's lab command, as a user runs it", function ()
         );
     });
 
+    it("tests an image it did not build with the same suites (npm run test-image), touching nothing", () => {
+        const image = first.find((i) => i.Name === "DEBIAN12CLOUD - x86_64 [2026-11-01] TEST")!;
+        const r = spawnSync("npm", ["run", "--silent", "test-image", "--", "--image", image.ID], {
+            cwd: ROOT,
+            encoding: "utf8",
+            env: { ...process.env, OS_CLIENT_CONFIG_FILE: path.join(ROOT, ".lab", "clouds.yaml") },
+        });
+        assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr.slice(-3000)}`);
+        assert.match(r.stdout, new RegExp(`^image ${image.ID}: passed$`, "m"));
+        assert.match(r.stdout, /^ {2}unmanaged-virtual: [1-9]\d* passed, 0 failed/m);
+        const results = /^ {2}results: (\S+)\/<use case>/m.exec(r.stdout)![1];
+        assert.match(
+            fs.readFileSync(path.join(ROOT, results, "unmanaged-virtual.junit.xml"), "utf8"),
+            /<testsuites/,
+        );
+        // Its machine is gone, and Glance holds what it held.
+        const instances = path.join(ROOT, ".lab", "work", "instances");
+        assert.deepStrictEqual(
+            fs.readdirSync(instances).filter((d) => d.startsWith("adhoc-")),
+            [],
+        );
+        assert.deepStrictEqual(glanceImages(), first);
+    });
+
     it("down stops every service; the next run brings them back with state and images kept, and changes nothing", () => {
         const down = lab("down");
         assert.strictEqual(down.status, 0, down.tail);

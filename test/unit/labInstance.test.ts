@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { durationSeconds, labCreateTimeout } from "../../components/testInstance";
 import { ROOT } from "./harness";
+import { parseCommandLine } from "../../scripts/dev/test-image";
 
 // lab-instance.sh's retry policy, with qemu and ssh stood in for: a machine that never gets SSH
 // is the infrastructure's failure, retried on a fresh machine a bounded number of times.
@@ -125,5 +126,47 @@ echo $! >> "${dir}/vm-pids"
         assert.strictEqual(durationSeconds("2h"), 7200);
         assert.strictEqual(labCreateTimeout("15m", 2), "2400s");
         assert.throws(() => durationSeconds("soon"), /not a duration: soon/);
+    });
+});
+
+describe("npm run test-image: its command line", () => {
+    it("takes one source of bytes and the use cases, arch and firmware to boot it with", () => {
+        assert.deepStrictEqual(
+            parseCommandLine([
+                "--image",
+                "abc",
+                "--use-case",
+                "managed-virtual",
+                "--firmware",
+                "uefi",
+            ]),
+            {
+                image: "abc",
+                file: undefined,
+                useCases: ["managed-virtual"],
+                arch: "x86_64",
+                firmware: "uefi",
+                user: "debian",
+                stack: "lab",
+            },
+        );
+    });
+
+    it("refuses two sources or none, an unknown use case and a missing file, saying which", () => {
+        for (const [argv, message] of [
+            [["--image", "a", "--file", "package.json"], /exactly one of --image .* and --file/],
+            [[], /exactly one of --image .* and --file/],
+            [
+                ["--image", "a", "--use-case", "nope"],
+                /--use-case: nope is not one of unmanaged-virtual/,
+            ],
+            [
+                ["--image", "a", "--arch", "ppc64le"],
+                /--arch: ppc64le is not one of x86_64, aarch64/,
+            ],
+            [["--file", "/nonexistent.qcow2"], /--file: \/nonexistent\.qcow2 does not exist/],
+        ] as const) {
+            assert.throws(() => parseCommandLine([...argv]), message);
+        }
     });
 });
