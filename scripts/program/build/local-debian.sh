@@ -56,6 +56,7 @@ else
     with_progress "bootstrapping" logged "$out/debootstrap.log" debootstrap --variant=minbase \
         --arch="$debarch" --include="$packages" --unpack-tarball="$tarball" "$SUITE" "$root" "$mirror" ||
         { tail -n 20 "$out/debootstrap.log" >&2; fail "debootstrap failed (log: $out/debootstrap.log)"; }
+    chroot "$root" apt-get clean
     tar -C "$root" --numeric-owner -cf "$rootcache.part" .
     mv "$rootcache.part" "$rootcache"
 fi
