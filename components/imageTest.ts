@@ -6,11 +6,8 @@ import { CloudConfig, KnownFlaky, StackConfig } from "../config";
 import { toleratedBy } from "../model/knownFlaky";
 import { Arch, BootMode, UseCase } from "../distros/schema";
 import { TestInstance } from "./testInstance";
-import { failedTests, parseSummary, suitesDigest, TestRun } from "./testRun";
+import { failedTests, parseSummary, splitRunOutput, suitesDigest, TestRun } from "./testRun";
 import { userData } from "./userData";
-
-/** Between a run's results and its JUnit report (suites/runtests.sh). */
-const JUNIT_SEPARATOR = "\n--- junit\n";
 
 // Relative to the project directory, where Pulumi runs commands: moving the checkout changes nothing.
 const RECORD_EVIDENCE = "scripts/program/record-evidence.sh";
@@ -113,7 +110,7 @@ export function testOutcome(
             .join(", "),
         junitSha256: crypto
             .createHash("sha256")
-            .update(runs.map((r) => r.output.split(JUNIT_SEPARATOR)[1] ?? "").join(""))
+            .update(runs.map((r) => splitRunOutput(r.output).junit ?? "").join(""))
             .digest("hex"),
         infraRetries: runs.map((r) => `${r.useCase}: ${(r.attempts ?? 1) - 1}`).join(", "),
     };
@@ -201,6 +198,7 @@ export class ImageTest extends pulumi.ComponentResource {
             );
             return { useCase, run, instance };
         });
+        const suitesVersion = suitesDigest();
         const outputs = pulumi.all(runs.map((r) => r.run.output));
         const outcome = pulumi
             .all([outputs, pulumi.all(runs.map((r) => r.instance.attempts))])
@@ -227,7 +225,7 @@ export class ImageTest extends pulumi.ComponentResource {
                     SUMMARY: outcome.summary,
                     FAILED_TESTS: outcome.failedTests,
                     KNOWN_FLAKY: outcome.knownFlaky,
-                    SUITES_VERSION: suitesDigest(),
+                    SUITES_VERSION: suitesVersion,
                     JUNIT_SHA256: outcome.junitSha256,
                     INFRA_RETRIES: outcome.infraRetries,
                     USE_CASES: args.useCases.join(","),
@@ -245,7 +243,7 @@ export class ImageTest extends pulumi.ComponentResource {
         this.summaries = Object.fromEntries(runs.map((r) => [r.useCase, r.run.summary]));
         this.evidence = outcome.apply((o) => ({
             result: o.mode,
-            suitesVersion: suitesDigest(),
+            suitesVersion,
             junitSha256: o.junitSha256,
             infraRetries: o.infraRetries,
             knownFlaky: o.knownFlaky,

@@ -55,6 +55,15 @@ export interface TestRunArgs {
     suiteTimeout: string;
 }
 
+/** The line the run prints between its results and its JUnit report. */
+const JUNIT_MARKER = "--- junit";
+
+/** A run's output split where its JUnit report starts (the results, then the report if any). */
+export function splitRunOutput(output: string): { log: string; junit?: string } {
+    const [log, junit] = output.split(`\n${JUNIT_MARKER}\n`);
+    return { log, junit };
+}
+
 /** Single-quotes a value for sh. */
 export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -76,7 +85,7 @@ export function suiteCommand(useCase: UseCase, siteEnvironment: Record<string, s
         `rm -rf ${REMOTE_SUITES} && mkdir -p ${REMOTE_SUITES} && base64 -d | tar -xzf - -C ${REMOTE_SUITES} || exit 2`,
         `sudo env OSIP_USE_CASE=${useCase} ${env.join(" ")} bash ${REMOTE_SUITES}/runtests.sh --junit ${junit} ${suites.join(" ")}`,
         "rc=$?",
-        `echo '--- junit'; cat ${junit}`,
+        `echo '${JUNIT_MARKER}'; cat ${junit}`,
         '[ "$rc" -eq 1 ] && rc=0',
         "exit $rc",
     ].join("; ");

@@ -1,8 +1,11 @@
 // Dates as written in a stack file: release ids and days.
 import { z } from "zod";
 
+/** A day as written: YYYY-MM-DD (whether it exists is checked apart). */
+const DAY = String.raw`\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])`;
+
 /** A monthly build id: the date of the build, optionally a respin suffix (`2026-11-01.1`). */
-const RELEASE_ID = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(\.\d+)?$/;
+const RELEASE_ID = new RegExp(String.raw`^${DAY}(\.\d+)?$`);
 
 /** Whether a build id's date exists (2026-02-30 does not). */
 function isCalendarDate(id: string): boolean {
@@ -32,8 +35,7 @@ function writtenDate(pattern: RegExp, message: string) {
 export const releaseId = (message: string) => writtenDate(RELEASE_ID, message);
 
 /** A day, YYYY-MM-DD. */
-export const calendarDay = (message: string) =>
-    writtenDate(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, message);
+export const calendarDay = (message: string) => writtenDate(new RegExp(`^${DAY}$`), message);
 
 /** Today in UTC, YYYY-MM-DD. */
 export function todayUtc(): string {

@@ -15,7 +15,7 @@ import { parseArgs } from "util";
 import { loadStack, readStackFile } from "../../config";
 import { testOutcome } from "../../components/imageTest";
 import { durationSeconds, parseLabAddress } from "../../components/testInstance";
-import { suitesArchive, suiteCommand } from "../../components/testRun";
+import { splitRunOutput, suitesArchive, suiteCommand } from "../../components/testRun";
 import { userData } from "../../components/userData";
 import { ARCHES, BOOT_MODES, USE_CASES, UseCase } from "../../distros/schema";
 
@@ -128,7 +128,7 @@ function main(argv: string[]): number {
                 );
                 return 2;
             }
-            const [log, junit] = run.stdout.split("\n--- junit\n");
+            const { log, junit } = splitRunOutput(run.stdout);
             fs.writeFileSync(path.join(resultsDir, `${useCase}.log`), log);
             if (junit) fs.writeFileSync(path.join(resultsDir, `${useCase}.junit.xml`), junit);
             runs.push({ useCase, output: run.stdout, attempts: address.attempts });
