@@ -114,7 +114,16 @@ const stackSchema = z.strictObject({
         siteEnvironment: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string()).default({}),
         /** Configuration-management bootstrap for the managed use cases. */
         agent: z
-            .strictObject({ server: z.string().min(1), environment: z.string().min(1) })
+            .strictObject({
+                /** Puppet server the agent registers with, a host name. */
+                server: z
+                    .string()
+                    .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, "a host name"),
+                /** Puppet environment. */
+                environment: z.string().regex(/^[A-Za-z0-9_]+$/, "a Puppet environment name"),
+                /** Address `server` has on test machines when their DNS does not know it. */
+                address: z.union([z.ipv4(), z.ipv6()]).optional(),
+            })
             .optional(),
         /** Timeouts of the boot and the suites, Pulumi duration strings. */
         bootTimeout: z

@@ -2,7 +2,8 @@
 # Installs the Debian packages of a group that are missing (as root, or through sudo):
 #
 #   scripts/ci/packages.sh lab   the lab: builders (debootstrap, libguestfs), qemu (x86_64, aarch64,
-#                                UEFI firmware), PostgreSQL, Keystone, Glance, Docker, registries
+#                                UEFI firmware), PostgreSQL, Keystone, Glance, Docker, registries,
+#                                a Puppet server
 #   scripts/ci/packages.sh ci    the lab's, plus what the checks and the toolchain build need
 #
 # Nothing is started at install time: no systemd here, and a policy-rc.d that refuses every start
@@ -10,17 +11,18 @@
 set -euo pipefail
 
 # libguestfs boots linux-image-cloud-amd64 as its appliance; qemu-user-static runs arm64 binaries
-# (the aarch64 root filesystem and container).
+# (the aarch64 root filesystem and container); puppetserver serves the managed use case, which the
+# lab's VMs reach through socat (qemu's guest forwarding).
 lab=(debootstrap qemu-utils qemu-system-x86 qemu-system-arm qemu-efi-aarch64 ovmf qemu-user-static
     libguestfs-tools linux-image-cloud-amd64 mtools dosfstools e2fsprogs openssh-client python3
     ca-certificates curl postgresql python3-psycopg2 keystone glance-api python3-openstackclient
-    uwsgi uwsgi-plugin-python3 docker.io docker-registry)
+    uwsgi uwsgi-plugin-python3 docker.io docker-registry puppetserver socat)
 ci=("${lab[@]}" shellcheck python3-venv git stress-ng)
 
 case "${1:-}" in
     lab) packages=("${lab[@]}") ;;
     ci) packages=("${ci[@]}") ;;
-    *) sed -n '2,9s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,10s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The lab's services on 127.0.0.1, state under .lab/services (kept across down/up):
 # PostgreSQL, Keystone, Glance, a Docker engine, two registries (internal, public), a vendor image
-# mirror, and qemu-user-static registered for arm64 binaries.
+# mirror, a Puppet server, and qemu-user-static registered for arm64 binaries.
 #
 #   lab-services.sh up      start what is not running, wait until each answers, write
 #                           .lab/clouds.yaml (lab-admin, lab-prod, lab-test) and .lab/env
@@ -11,7 +11,7 @@
 #
 # Ports (environment): LAB_POSTGRES_PORT 15432, LAB_KEYSTONE_PORT 15000, LAB_GLANCE_PORT 19292,
 # LAB_REGISTRY_PORTS "5001 5002" (the lab stack's registries), LAB_VENDOR_PORT 18080 (the lab
-# stack's builders.vendor.url). OSIP_LAB_DIR moves .lab.
+# stack's builders.vendor.url), LAB_PUPPET_PORT 18140. OSIP_LAB_DIR moves .lab.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SERVICE=lab
@@ -26,6 +26,11 @@ gl_port=${LAB_GLANCE_PORT:-19292}
 vendor_port=${LAB_VENDOR_PORT:-18080}
 # The vendor version the lab stack's debian12cloud release downloads (its vendorVersions).
 vendor_version=12.12
+puppet_port=${LAB_PUPPET_PORT:-18140}
+# The lab stack's testing.agent: its server name, and the address the VMs reach it at (qemu
+# forwards that address's port 8140 to the server on 127.0.0.1).
+puppet_name=puppet.osimages.lab
+puppet_guest=10.0.2.100:8140
 binfmt=/proc/sys/fs/binfmt_misc
 read -r -a registry_ports <<<"${LAB_REGISTRY_PORTS:-5001 5002}"
 registry_names=(internal public)
@@ -109,15 +114,18 @@ up() {
         bash "$services/registry.sh" start "$dir/registry-${registry_names[$i]}" "${registry_ports[$i]}"
     done
     bash "$services/vendor-mirror.sh" start "$dir/vendor-mirror" "$vendor_port" "$vendor_version"
+    bash "$services/puppetserver.sh" start "$dir/puppetserver" "$puppet_port" "$puppet_name"
     {
         echo "# Written by scripts/dev/lab-services.sh: source it to reach the lab's services."
         echo "export OS_CLIENT_CONFIG_FILE=$clouds"
         echo "export DOCKER_HOST=unix://$dir/docker/docker.sock"
         echo "# libguestfs (vendor builds) under TCG, like the lab's VMs: KVM here cannot run stock kernels."
         echo "export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg"
+        echo "# The runner's services the lab VMs reach (scripts/program/compute/lab-instance.sh)."
+        echo "export LAB_GUEST_FORWARDS=$puppet_guest=127.0.0.1:$puppet_port"
     } >"$lab/env"
     log "services up in $(($(date +%s) - t0))s: Keystone 127.0.0.1:$ks_port, Glance 127.0.0.1:$gl_port," \
-        "registries 127.0.0.1:${registry_ports[*]}, vendor mirror 127.0.0.1:$vendor_port, Docker $dir/docker/docker.sock; clouds in $clouds"
+        "registries 127.0.0.1:${registry_ports[*]}, vendor mirror 127.0.0.1:$vendor_port, Puppet server 127.0.0.1:$puppet_port, Docker $dir/docker/docker.sock; clouds in $clouds"
 }
 
 down() {
@@ -127,6 +135,7 @@ down() {
         [[ -f "$pidfile" ]] || continue
         kill "$(cat "$pidfile")" 2>/dev/null && log "stopped the test machine $(basename "$(dirname "$pidfile")")"
     done
+    bash "$services/puppetserver.sh" stop "$dir/puppetserver"
     bash "$services/vendor-mirror.sh" stop "$dir/vendor-mirror"
     for i in "${!registry_names[@]}"; do bash "$services/registry.sh" stop "$dir/registry-${registry_names[$i]}"; done
     bash "$services/dockerd.sh" stop "$dir/docker"
@@ -147,6 +156,7 @@ status() {
         line "registry-${registry_names[$i]}" http_ok "http://127.0.0.1:${registry_ports[$i]}/v2/"
     done
     line vendor-mirror http_ok "http://127.0.0.1:$vendor_port/debian/SHA256SUMS"
+    line puppetserver bash -c "[[ \$(curl -sk -m 3 https://127.0.0.1:$puppet_port/status/v1/simple) == running ]]"
     # A kernel setting rather than a service: `down` leaves it, as others may rely on it.
     printf '%-18s %s\n' binfmt-arm64 "$(if [[ -e $binfmt/qemu-aarch64 ]]; then echo registered; else echo "not registered"; fi)"
 }

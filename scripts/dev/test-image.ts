@@ -5,6 +5,7 @@
 //
 // Usage: npm run test-image -- (--image <Glance id> | --file <qcow2>) [--use-case <use case>]...
 //        [--arch x86_64|aarch64] [--firmware bios|uefi] [--user <login>] [--stack lab]
+//        [--agent-environment <Puppet environment>]  (managed use cases: instead of the stack's)
 // Exit status: 0 passed, 1 the image failed a test, 2 bad usage or an infrastructure failure.
 import { spawnSync } from "child_process";
 import * as crypto from "crypto";
@@ -34,6 +35,7 @@ export function parseCommandLine(argv: string[]) {
             firmware: { type: "string", default: "bios" },
             user: { type: "string", default: "debian" },
             stack: { type: "string", default: "lab" },
+            "agent-environment": { type: "string" },
         },
         strict: true,
     });
@@ -56,6 +58,7 @@ export function parseCommandLine(argv: string[]) {
         firmware: oneOf("firmware", values.firmware, BOOT_MODES),
         user: values.user,
         stack: values.stack,
+        agentEnvironment: values["agent-environment"],
     };
 }
 
@@ -63,6 +66,12 @@ function main(argv: string[]): number {
     const args = parseCommandLine(argv);
     const { stack } = loadStack(readStackFile(ROOT, args.stack));
     const testing = stack.testing;
+    const agent = testing.agent && {
+        ...testing.agent,
+        environment: args.agentEnvironment ?? testing.agent.environment,
+    };
+    if (args.agentEnvironment && !agent)
+        throw new Error(`--agent-environment: stack ${args.stack} has no testing.agent`);
     if (testing.backend !== "lab")
         throw new Error(
             `stack ${args.stack}: test-image boots lab machines (testing.backend: lab)`,
@@ -94,7 +103,7 @@ function main(argv: string[]): number {
         console.error(`[test-image] ${useCase}: booting a lab machine`);
         const boot = spawnSync("bash", [LAB_INSTANCE, "start"], {
             env,
-            input: userData(useCase, testing.agent),
+            input: userData(useCase, agent),
             encoding: "utf8",
             stdio: ["pipe", "pipe", "inherit"],
         });

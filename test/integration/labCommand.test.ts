@@ -43,6 +43,22 @@ function glanceImages(): { ID: string; Name: string; Status: string }[] {
 const MIRROR = path.join(ROOT, ".lab", "services", "vendor-mirror", "www", "debian");
 const VENDOR_IMAGE = "debian-12.12-genericcloud-x86_64.qcow2";
 
+/** The lab's Puppet server (scripts/ci/services/puppetserver.sh). */
+const PUPPET = path.join(ROOT, ".lab", "services", "puppetserver");
+
+/** `npm run test-image` on a Glance image, in the lab's environment (its env file, sourced). */
+function testImage(imageId: string, ...args: string[]) {
+    return spawnSync(
+        "bash",
+        ["-c", 'source .lab/env && exec npm run --silent test-image -- "$@"', "test-image"].concat([
+            "--image",
+            imageId,
+            ...args,
+        ]),
+        { cwd: ROOT, encoding: "utf8" },
+    );
+}
+
 /** A file of the image Glance holds, read with debugfs (lab images are one ext4 filesystem). */
 function fileInGlanceImage(imageId: string, file: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-labcmd-"));
@@ -64,6 +80,7 @@ function fileInGlanceImage(imageId: string, file: string): string {
 describe("npm run lab: the README's lab command, as a user runs it", function () {
     this.timeout(45 * 60 * 1000);
     let first: { ID: string; Name: string }[];
+    const started = Date.now();
 
     before(function () {
         // An explicit opt-out only: a machine that cannot run the lab must not pass silently.
@@ -88,6 +105,7 @@ describe("npm run lab: the README's lab command, as a user runs it", function ()
         assert.match(r.stdout, /^debian12cloud x86_64 \(vendor build\)$/m);
         assert.match(r.stdout, /^\[lab\] pulumi up succeeded after \d+s$/m);
         assert.match(r.stdout, /^ {6}unmanaged-virtual: [1-9]\d* passed, 0 failed/m);
+        assert.match(r.stdout, /^ {6}managed-virtual: [1-9]\d* passed, 0 failed/m);
         assert.match(r.stdout, /^ {2}the update's log +\.lab\/logs\/up-[\d-]+\.log$/m);
         first = glanceImages();
         assert.deepStrictEqual(first.map((i) => i.Name).sort(), [
@@ -129,13 +147,52 @@ describe("npm run lab: the README's lab command, as a user runs it", function ()
         );
     });
 
+    it("bootstrapped the managed machines from the lab's Puppet server, reached through qemu's forwarding", () => {
+        // The server's own record: one report per agent run, per machine it signed.
+        const reportsDir = path.join(PUPPET, "var", "reports");
+        const reports = fs.readdirSync(reportsDir).flatMap((node) =>
+            fs
+                .readdirSync(path.join(reportsDir, node))
+                .map((f) => path.join(reportsDir, node, f))
+                .filter((f) => fs.statSync(f).mtimeMs >= started)
+                .map((f) => fs.readFileSync(f, "utf8")),
+        );
+        // debian12, BIOS and UEFI: the bootstrap applied the catalogue, the suites' dry run found
+        // nothing left to change.
+        const applied = reports.filter((r) => /^status: changed$/m.test(r));
+        assert.strictEqual(applied.length, 2, `${reports.length} reports`);
+        for (const r of applied) {
+            assert.match(r, /^environment: production$/m);
+            assert.match(r, /File\[\/etc\/osimages-managed\]/);
+        }
+        assert.ok(reports.filter((r) => /^noop: true$/m.test(r)).length >= 2);
+    });
+
+    it("fails the managed suites on a deliberately broken catalogue (npm run test-image)", () => {
+        const image = first.find((i) => i.Name === "DEBIAN12 - x86_64 [2026-11-01] TEST")!;
+        const r = testImage(
+            image.ID,
+            "--use-case",
+            "managed-virtual",
+            "--agent-environment",
+            "broken",
+        );
+        assert.strictEqual(r.status, 1, `${r.stdout}\n${r.stderr.slice(-3000)}`);
+        assert.match(r.stdout, new RegExp(`^image ${image.ID}: failed$`, "m"));
+        assert.match(
+            r.stdout,
+            /^ {2}failed: .*managed-virtual: managed\/agent_bootstrap, managed-virtual: managed\/agent_run_clean$/m,
+        );
+        const results = /^ {2}results: (\S+)\/<use case>/m.exec(r.stdout)![1];
+        assert.match(
+            fs.readFileSync(path.join(ROOT, results, "managed-virtual.junit.xml"), "utf8"),
+            /a deliberately broken catalogue/,
+        );
+    });
+
     it("tests an image it did not build with the same suites (npm run test-image), touching nothing", () => {
         const image = first.find((i) => i.Name === "DEBIAN12CLOUD - x86_64 [2026-11-01] TEST")!;
-        const r = spawnSync("npm", ["run", "--silent", "test-image", "--", "--image", image.ID], {
-            cwd: ROOT,
-            encoding: "utf8",
-            env: { ...process.env, OS_CLIENT_CONFIG_FILE: path.join(ROOT, ".lab", "clouds.yaml") },
-        });
+        const r = testImage(image.ID);
         assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr.slice(-3000)}`);
         assert.match(r.stdout, new RegExp(`^image ${image.ID}: passed$`, "m"));
         assert.match(r.stdout, /^ {2}unmanaged-virtual: [1-9]\d* passed, 0 failed/m);

@@ -18,6 +18,7 @@ const PORTS = {
     internal: 25001,
     public: 25002,
     vendor: 28080,
+    puppet: 28140,
 };
 
 /** A distro entry of the lab stack, edited. */
@@ -35,6 +36,7 @@ describe("the lab cycle through pulumi up, on real Keystone, Glance, registries 
         LAB_GLANCE_PORT: String(PORTS.glance),
         LAB_REGISTRY_PORTS: `${PORTS.internal} ${PORTS.public}`,
         LAB_VENDOR_PORT: String(PORTS.vendor),
+        LAB_PUPPET_PORT: String(PORTS.puppet),
     };
     const cloudEnv = {
         OS_CLIENT_CONFIG_FILE: path.join(labDir, "clouds.yaml"),
@@ -62,8 +64,14 @@ describe("the lab cycle through pulumi up, on real Keystone, Glance, registries 
         };
         const shipped = cfg.distros.debian12 as Record<string, unknown>;
         cfg.distros = { debian12: { ...shipped, ...debian12 } };
-        const testing = cfg.testing as { siteEnvironment: Record<string, string> };
+        const testing = cfg.testing as {
+            siteEnvironment: Record<string, string>;
+            useCases: string[];
+        };
         testing.siteEnvironment = { ...testing.siteEnvironment, ...siteEnvironment };
+        // The cycle (build, test, promote, rotate, resume) on one machine per image: the managed
+        // use case is proven by labCommand.test.ts.
+        testing.useCases = ["unmanaged-virtual"];
         project.writeStack("lab", cfg);
     }
 

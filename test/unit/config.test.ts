@@ -184,10 +184,29 @@ describe("stack config", () => {
 
     it("requires the agent for managed use cases", () => {
         const raw = lab();
-        (raw.testing as Record<string, unknown>).useCases = ["managed-virtual"];
+        delete (raw.testing as Record<string, unknown>).agent;
         assert.throws(
             () => parseStackConfig(raw, FILE, catalogue),
             /testing\.agent: required by the managed use cases/,
+        );
+    });
+
+    it("refuses agent settings that are not a host name, an environment name or an address", () => {
+        for (const [field, value, message] of [
+            ["server", "puppet server; rm -rf /", /testing\.agent\.server: a host name/],
+            ["environment", "prod-2", /testing\.agent\.environment: a Puppet environment name/],
+            ["address", "10.0.2", /testing\.agent\.address/],
+        ] as const) {
+            const raw = lab();
+            const testing = raw.testing as { agent: Record<string, string> };
+            testing.agent = { ...testing.agent, [field]: value };
+            assert.throws(() => parseStackConfig(raw, FILE, catalogue), message);
+        }
+        const raw = lab();
+        (raw.testing as { agent: Record<string, string> }).agent.address = "fd00::100";
+        assert.strictEqual(
+            parseStackConfig(raw, FILE, catalogue).testing.agent?.address,
+            "fd00::100",
         );
     });
 

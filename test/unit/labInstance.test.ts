@@ -121,6 +121,54 @@ echo $! >> "${dir}/vm-pids"
         assert.strictEqual(r.stdout, "");
     });
 
+    it("forwards the runner's services to the VM through socat, and refuses any other target", () => {
+        const r = start({
+            BOOT_ATTEMPTS: "1",
+            SSH_FROM: "1",
+            INSTANCE: "Debian12_x86_64-managed-virtual",
+            LAB_GUEST_FORWARDS: "10.0.2.100:8140=127.0.0.1:18140",
+        });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(
+            r.calls[0],
+            /hostfwd=tcp:127\.0\.0\.1:\d+-:22,guestfwd=tcp:10\.0\.2\.100:8140-cmd:socat STDIO TCP:127\.0\.0\.1:18140 /,
+        );
+        // Each machine's host name (and Puppet certificate) says what it tests.
+        const instanceDir = path.join(dir, "work", "instances", "Debian12_x86_64-managed-virtual");
+        assert.match(
+            fs.readFileSync(path.join(instanceDir, "meta-data"), "utf8"),
+            /^local-hostname: debian12-x86-64-managed-virtual$/m,
+        );
+        spawnSync("bash", ["scripts/program/compute/lab-instance.sh", "stop"], {
+            cwd: ROOT,
+            env: {
+                ...process.env,
+                INSTANCE: "Debian12_x86_64-managed-virtual",
+                WORK_DIR: path.join(dir, "work"),
+            },
+        });
+        fs.writeFileSync(path.join(dir, "qemu-calls"), "");
+        const bad = spawnSync("bash", ["scripts/program/compute/lab-instance.sh", "start"], {
+            cwd: ROOT,
+            input: "#cloud-config\n",
+            encoding: "utf8",
+            env: {
+                ...process.env,
+                PATH: `${dir}/bin:${process.env.PATH}`,
+                INSTANCE: "vm",
+                WORK_DIR: path.join(dir, "work"),
+                IMAGE_FILE: image,
+                LAB_GUEST_FORWARDS: "10.0.2.100:8140=192.0.2.1:8140",
+            },
+        });
+        assert.strictEqual(bad.status, 1);
+        assert.match(
+            bad.stderr,
+            /LAB_GUEST_FORWARDS: '10\.0\.2\.100:8140=192\.0\.2\.1:8140' is not/,
+        );
+        assert.strictEqual(fs.readFileSync(path.join(dir, "qemu-calls"), "utf8"), "");
+    });
+
     it("gives every attempt the boot timeout, plus time for the download", () => {
         assert.strictEqual(durationSeconds("15m"), 900);
         assert.strictEqual(durationSeconds("2h"), 7200);
@@ -148,7 +196,12 @@ describe("npm run test-image: its command line", () => {
                 firmware: "uefi",
                 user: "debian",
                 stack: "lab",
+                agentEnvironment: undefined,
             },
+        );
+        assert.strictEqual(
+            parseCommandLine(["--image", "a", "--agent-environment", "broken"]).agentEnvironment,
+            "broken",
         );
     });
 

@@ -1,5 +1,9 @@
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { buildCommand, parseBuildResult } from "../../components/imageBuild";
 import { glanceProperties, REQUIRED_PROPERTIES } from "../../components/glanceImage";
 import { flavorFor, parseLabAddress } from "../../components/testInstance";
@@ -7,7 +11,12 @@ import { parseSummary, shellQuote, suiteCommand } from "../../components/testRun
 import { testOutcome } from "../../components/imageTest";
 import { USE_CASE_SPECS } from "../../model/useCases";
 import { expiredFlaky, toleratedBy } from "../../model/knownFlaky";
-import { BOOTSTRAP_MARKER, userData } from "../../components/userData";
+import {
+    agentBootstrapScript,
+    BOOTSTRAP_MARKER,
+    BOOTSTRAP_SCRIPT,
+    userData,
+} from "../../components/userData";
 import { publicTags } from "../../components/containerImage";
 import { loadCatalogue } from "../../distros/catalogue";
 import { parse as parseYaml } from "yaml";
@@ -158,22 +167,84 @@ describe("component helpers", () => {
     });
 
     describe("user-data", () => {
-        it("bootstraps the agent only for managed use cases", () => {
+        it("bootstraps the agent only for managed use cases: point it at the server, run it once", () => {
             const managed = parseYaml(
                 userData("managed-virtual", {
                     server: "puppet.example.org",
                     environment: "production",
                 }).replace("#cloud-config\n", ""),
             );
-            assert.deepStrictEqual(managed.packages, ["puppet-agent"]);
-            assert.match(
-                JSON.stringify(managed.runcmd),
-                /--server puppet\.example\.org --environment production/,
-            );
-            assert.match(JSON.stringify(managed.runcmd), new RegExp(BOOTSTRAP_MARKER));
+            assert.deepStrictEqual(managed.runcmd, [["sh", BOOTSTRAP_SCRIPT]]);
+            const script = (managed.write_files as { path: string; content: string }[]).find(
+                (f) => f.path === BOOTSTRAP_SCRIPT,
+            )!.content;
+            assert.match(script, /puppet config set --section main server puppet\.example\.org\n/);
+            assert.match(script, /puppet config set --section main environment production\n/);
+            // Installed only where the image lacks it: cloud-init's packages would need a mirror.
+            assert.strictEqual(managed.packages, undefined);
+            assert.match(script, /if ! command -v puppet .*\n.*dnf -y install puppet-agent/);
+            assert.match(script, new RegExp(`>${BOOTSTRAP_MARKER}\n`));
+            assert.doesNotMatch(script, /\/etc\/hosts/);
             const plain = parseYaml(userData("unmanaged-physical"));
             assert.strictEqual(plain.runcmd, undefined);
             assert.match(userData("unmanaged-virtual"), /^#cloud-config\n/);
+        });
+
+        it("writes the server's address into /etc/hosts when the machines' DNS does not know it", () => {
+            const script = agentBootstrapScript({
+                server: "puppet.osimages.lab",
+                environment: "production",
+                address: "10.0.2.100",
+            });
+            assert.match(script, /echo '10\.0\.2\.100 puppet\.osimages\.lab' >>\/etc\/hosts/);
+            assert.ok(script.indexOf("/etc/hosts") < script.indexOf("puppet agent --test"));
+        });
+
+        it("the bootstrap leaves the marker only after a run that applied its catalogue", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-bootstrap-"));
+            try {
+                // puppet: logs its calls; `puppet agent` exits AGENT_RC.
+                fs.writeFileSync(
+                    path.join(dir, "puppet"),
+                    `#!/bin/sh\necho "$*" >>"${dir}/calls"\n[ "$1" != agent ] || exit "$AGENT_RC"\n`,
+                    { mode: 0o755 },
+                );
+                // hostname -f: a name with the trailing dot of an empty domain.
+                fs.writeFileSync(path.join(dir, "hostname"), "#!/bin/sh\necho node1.\n", {
+                    mode: 0o755,
+                });
+                const marker = path.join(dir, "bootstrap-done");
+                const script = agentBootstrapScript({
+                    server: "p.example.org",
+                    environment: "e",
+                }).replaceAll(BOOTSTRAP_MARKER, marker);
+                for (const [agentRc, status, marked] of [
+                    [0, 0, true],
+                    [2, 0, true],
+                    [1, 1, false],
+                ] as const) {
+                    fs.rmSync(marker, { force: true });
+                    fs.rmSync(path.join(dir, "calls"), { force: true });
+                    const r = spawnSync("sh", ["-s"], {
+                        input: script,
+                        encoding: "utf8",
+                        env: { PATH: `${dir}:/usr/bin:/bin`, AGENT_RC: String(agentRc) },
+                    });
+                    assert.strictEqual(r.status, status, `agent exit ${agentRc}: ${r.stderr}`);
+                    assert.strictEqual(fs.existsSync(marker), marked, `agent exit ${agentRc}`);
+                    assert.deepStrictEqual(
+                        fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n"),
+                        [
+                            "config set --section main certname node1",
+                            "config set --section main server p.example.org",
+                            "config set --section main environment e",
+                            "agent --test --waitforcert 60",
+                        ],
+                    );
+                }
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
         });
 
         it("refuses a managed use case without agent settings", () => {

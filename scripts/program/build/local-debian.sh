@@ -26,7 +26,9 @@ if [[ "$ARCH" != "$(uname -m)" ]] && [[ ! -e /proc/sys/fs/binfmt_misc/qemu-$ARCH
 fi
 
 # debootstrap does not resolve virtual packages: python3-cffi-backend provides what cloud-init needs.
-packages="$kernel,initramfs-tools,systemd-sysv,udev,dbus,openssh-server,sudo,cloud-init,ifupdown,isc-dhcp-client,iproute2,systemd-resolved,systemd-timesyncd,procps,ca-certificates,python3-cffi-backend"
+# The lab's machines reach no package mirror: the managed use case's agent ships in the image.
+agent=puppet-agent
+packages="$kernel,initramfs-tools,systemd-sysv,udev,dbus,openssh-server,sudo,cloud-init,ifupdown,isc-dhcp-client,iproute2,systemd-resolved,systemd-timesyncd,procps,ca-certificates,python3-cffi-backend,$agent"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 cache="${OSIP_CACHE:-$HOME/.cache/os-image-pipeline}/debootstrap"
 key=$(printf '%s %s %s' "$SUITE" "$debarch" "$packages" | sha256sum | cut -c1-12)
@@ -76,18 +78,21 @@ OSIMAGES_DISTRO=$DISTRO
 OSIMAGES_RELEASE=$RELEASE
 EOR
 chroot "$root" systemctl enable ssh systemd-resolved systemd-timesyncd >/dev/null 2>&1 || true
+# The agent runs when the managed bootstrap says so, never on its own against a default server.
+chroot "$root" systemctl disable puppet >/dev/null 2>&1 || true
 chroot "$root" apt-get clean
 
 log "filesystem image"
 rm -f "$out/disk.raw"
 with_progress "writing the filesystem" mkfs.ext4 -q -L root -d "$root" "$out/disk.raw" "${DISK_SIZE:-2G}" >&2
 
-# A container carries no kernel: not its files, and not its packages in the package database.
-log "container rootfs (kernel packages purged)"
+# A container carries no kernel (not its files, and not its packages in the package database) and
+# no configuration-management agent.
+log "container rootfs (kernel and agent packages purged)"
 # shellcheck disable=SC2016 # ${Package} is dpkg-query's, not the shell's
 mapfile -t kernels < <(chroot "$root" dpkg-query -W -f '${Package}\n' 'linux-image-*')
-chroot "$root" dpkg --purge "${kernels[@]}" >"$out/purge-kernel.log" 2>&1 ||
-    { tail -n 20 "$out/purge-kernel.log" >&2; fail "purging ${kernels[*]} from the container rootfs failed"; }
+chroot "$root" dpkg --purge "${kernels[@]}" "$agent" >"$out/purge-kernel.log" 2>&1 ||
+    { tail -n 20 "$out/purge-kernel.log" >&2; fail "purging ${kernels[*]} $agent from the container rootfs failed"; }
 tar -C "$root" --numeric-owner --exclude=./boot/* --exclude=./usr/lib/modules/* -cf "$out/rootfs.tar" .
 artefact="$out/$DISTRO-$ARCH-$RELEASE.qcow2"
 with_progress "converting to qcow2" qemu-img convert -O qcow2 "$out/disk.raw" "$artefact.part"

@@ -6,7 +6,9 @@
 # Environment: INSTANCE, WORK_DIR, ARCH (x86_64|aarch64), FIRMWARE (bios|uefi, the image's
 # hw_firmware_type), BOOT_ATTEMPTS (fresh machines tried before giving up, default 2),
 # LAB_BOOT_WAIT (seconds per attempt), and IMAGE_FILE or IMAGE_ID (+ OS_CLOUD: the image is then downloaded from
-# Glance, so the VM boots exactly the bytes Glance holds).
+# Glance, so the VM boots exactly the bytes Glance holds). LAB_GUEST_FORWARDS (from the lab's env
+# file): "GUEST_IP:PORT=127.0.0.1:PORT ...", services of the runner the VM reaches at GUEST_IP
+# (the lab's Puppet server), each connection carried by socat.
 # Lab images carry no boot loader: the kernel and initrd are read out of the image (debugfs) and
 # handed to the firmware (SeaBIOS, or UEFI which starts the kernel's EFI stub).
 set -euo pipefail
@@ -43,6 +45,14 @@ extract_kernel() {
 # The last console lines, printable, for a failure message.
 console_excerpt() { tail -n "${1:-5}" "$dir/console.log" 2>/dev/null | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tr -cd '[:print:]\n'; }
 
+# The VM's host name: the instance's name as a DNS label (lowercase, letters, digits, dashes).
+host_name() {
+    local name=${INSTANCE,,}
+    name=${name//[^a-z0-9-]/-}
+    name=${name:0:63}
+    printf '%s' "${name%-}"
+}
+
 # boot ATTEMPT: a fresh machine (new disk overlay, new instance id) from the image; sets `port`.
 # Returns 0 once SSH answers and cloud-init finished, 1 on an infrastructure failure (the VM
 # stopped, or no SSH in time), with `reason` set.
@@ -51,13 +61,20 @@ boot() {
     rm -f "$dir/disk.qcow2" "$dir/seed.img" "$dir/console.log"
     qemu-img create -q -f qcow2 -b "$dir/image.qcow2" -F qcow2 "$dir/disk.qcow2"
     # NoCloud seed: the use case's user-data, and the lab's key through meta-data.
+    # Its host name says which image and use case it tests (the Puppet server's reports too).
     printf 'instance-id: %s-%s-%s\nlocal-hostname: %s\npublic-keys:\n  - %s\n' \
-        "$INSTANCE" "$(date +%s)" "$attempt" "lab-vm" "$(cat "$dir/id_ed25519.pub")" >"$dir/meta-data"
+        "$INSTANCE" "$(date +%s)" "$attempt" "$(host_name)" "$(cat "$dir/id_ed25519.pub")" >"$dir/meta-data"
     mkfs.vfat -n CIDATA -C "$dir/seed.img" 2048 >/dev/null
     mcopy -i "$dir/seed.img" "$dir/user-data" "$dir/meta-data" ::
 
     port=$(free_port)
-    local qemu console machine=() firmware=()
+    local qemu console machine=() firmware=() forward forwards=""
+    for forward in ${LAB_GUEST_FORWARDS:-}; do
+        [[ $forward =~ ^([0-9.]+):([0-9]+)=127\.0\.0\.1:([0-9]+)$ ]] ||
+            fail "LAB_GUEST_FORWARDS: '$forward' is not GUEST_IP:PORT=127.0.0.1:PORT"
+        # A command per connection: a chardev target would carry only the first connection.
+        forwards+=",guestfwd=tcp:${BASH_REMATCH[1]}:${BASH_REMATCH[2]}-cmd:socat STDIO TCP:127.0.0.1:${BASH_REMATCH[3]}"
+    done
     case "$arch/${FIRMWARE:-bios}" in
         x86_64/bios) qemu=qemu-system-x86_64 console=ttyS0 machine=(-machine q35) ;;
         x86_64/uefi) qemu=qemu-system-x86_64 console=ttyS0 machine=(-machine q35) firmware=(-bios /usr/share/ovmf/OVMF.fd) ;;
@@ -67,12 +84,12 @@ boot() {
     ((${#firmware[@]} == 0)) || [[ -f "${firmware[1]}" ]] || fail "UEFI firmware ${firmware[1]} is missing (scripts/ci/packages.sh lab installs it)"
     log "booting ($qemu, TCG, ${FIRMWARE:-bios}), SSH on 127.0.0.1:$port, console in $dir/console.log"
     # TCG only: /dev/kvm here cannot run stock kernels. restrict=on: the VM reaches nothing but
-    # the forwarded port.
+    # the forwarded ports.
     "$qemu" "${machine[@]}" "${firmware[@]}" -accel tcg -m "${LAB_VM_MEMORY:-1024}" -smp 2 -display none \
         -kernel "$dir/vmlinuz" -initrd "$dir/initrd" \
         -append "root=LABEL=root rw console=$console panic=-1 net.ifnames=0" \
         -drive "file=$dir/disk.qcow2,if=virtio" -drive "file=$dir/seed.img,if=virtio,format=raw" \
-        -nic "user,model=virtio-net-pci,restrict=on,ipv6-prefix=2001:db8:0:1::,hostfwd=tcp:127.0.0.1:$port-:22" \
+        -nic "user,model=virtio-net-pci,restrict=on,ipv6-prefix=2001:db8:0:1::,hostfwd=tcp:127.0.0.1:$port-:22$forwards" \
         -serial "file:$dir/console.log" -daemonize -pidfile "$dir/qemu.pid"
 
     # Ready once cloud-init finished: it regenerates the host keys and restarts sshd on the way,
