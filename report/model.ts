@@ -9,12 +9,7 @@ import { StackPlan } from "../model/plan";
  * flaky test failed and was tolerated; or nothing is known yet.
  */
 export type CellStatus =
-    | "passed"
-    | "failed"
-    | "infra-retried"
-    | "known-flaky"
-    | "pending"
-    | "not-run";
+    "passed" | "failed" | "infra-retried" | "known-flaky" | "pending" | "not-run";
 
 /** Files of one cell, relative to the report's folder. */
 export interface CellFiles {
@@ -105,7 +100,7 @@ export function cellOf(useCase: UseCase, evidence: Evidence | undefined, files: 
           ? "failed"
           : evidence.result === "pending"
             ? "pending"
-            : !tested || evidence.result !== "passed"
+            : !tested || (evidence.result !== "passed" && evidence.result !== "failed")
               ? "not-run"
               : knownFlaky.length > 0
                 ? "known-flaky"

@@ -4,7 +4,8 @@
 #   scripts/ci/packages.sh lab   the lab: builders (debootstrap, libguestfs), qemu (x86_64, aarch64,
 #                                UEFI firmware), PostgreSQL, Keystone, Glance, Docker, registries,
 #                                a Puppet server
-#   scripts/ci/packages.sh ci    the lab's, plus what the checks and the toolchain build need
+#   scripts/ci/packages.sh ci    the lab's, plus what the checks, the toolchain build and the report's
+#                                browser test need
 #
 # Nothing is started at install time: no systemd here, and a policy-rc.d that refuses every start
 # is in place for the duration (PostgreSQL, Keystone and Glance start under the lab's own control).
@@ -17,7 +18,8 @@ lab=(debootstrap qemu-utils qemu-system-x86 qemu-system-arm qemu-efi-aarch64 ovm
     libguestfs-tools linux-image-cloud-amd64 mtools dosfstools e2fsprogs openssh-client python3
     ca-certificates curl postgresql python3-psycopg2 keystone glance-api python3-openstackclient
     uwsgi uwsgi-plugin-python3 docker.io docker-registry puppetserver socat)
-ci=("${lab[@]}" shellcheck python3-venv git stress-ng)
+# chromium: the report's browser test (playwright-core drives it).
+ci=("${lab[@]}" shellcheck python3-venv git stress-ng chromium)
 
 case "${1:-}" in
     lab) packages=("${lab[@]}") ;;

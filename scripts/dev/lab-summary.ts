@@ -48,6 +48,7 @@ function main(code: number, seconds: number, upLog: string): void {
         "Where to look:",
         `  the update's log      ${upLog}`,
         "  test results          .lab/work/results/<image>/<use case>.{log,junit.xml}",
+        "  the report            .lab/report/<stack>/index.html (summary.md for a merge request)",
         "  Glance                source .lab/env; openstack --os-cloud lab-prod image list --long",
         "  registries            curl http://127.0.0.1:5001/v2/_catalog (internal), :5002 (public)",
         "  services' logs        .lab/services/*/ (npm run lab -- status | down)",

@@ -80,7 +80,7 @@ export function cliLookup(cloud: CloudConfig): ImageLookup {
 }
 
 /** Whether the openstack CLI is here with a clouds.yaml where it looks for one. */
-function cloudConfigured(): boolean {
+export function cloudConfigured(): boolean {
     const candidates = [
         process.env.OS_CLIENT_CONFIG_FILE,
         "clouds.yaml",

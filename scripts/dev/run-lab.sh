@@ -57,4 +57,6 @@ rc=0
 pulumi up --yes --refresh --continue-on-error --stack "$stack" --non-interactive --suppress-progress 2>&1 | tee "$uplog" || rc=$?
 pulumi stack output --json --stack "$stack" 2>/dev/null |
     npx ts-node scripts/dev/lab-summary.ts "$rc" "$(($(date +%s) - start))" "$uplog"
+# The report is for people: a failure to write it is said, and does not change the update's verdict.
+npx ts-node scripts/dev/report.ts "$stack" || log "the report could not be written (npm run report -- $stack)"
 exit "$((rc == 0 ? 0 : 1))"

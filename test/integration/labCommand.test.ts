@@ -4,7 +4,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { pathToFileURL } from "url";
 import { ROOT } from "../../scripts/dev/engineWorkspace";
+import { checkLayout, launchChromium } from "./browser";
 
 /** `npm run lab [-- action]` in the checkout, as a user runs it. */
 function lab(...action: string[]) {
@@ -145,6 +147,43 @@ describe("npm run lab: the README's lab command, as a user runs it", function ()
             fileInGlanceImage(image.ID, "/etc/cloud/cloud.cfg.d/91-site.cfg"),
             "datasource_list: [NoCloud, ConfigDrive, None]\n",
         );
+    });
+
+    it("wrote the report: the matrix in summary.md and on a page chromium shows, each cell's files linked", async () => {
+        const dir = path.join(ROOT, ".lab", "report", "lab");
+        const md = fs.readFileSync(path.join(dir, "summary.md"), "utf8");
+        for (const mode of ["bios", "uefi"]) {
+            assert.match(
+                md,
+                new RegExp(
+                    `^\\| debian12 x86_64 ${mode} \\| 2026-11-01 \\| test \\| ✅ passed \\| ✅ passed \\|$`,
+                    "m",
+                ),
+            );
+            assert.match(
+                md,
+                new RegExp(
+                    `^\\| debian12cloud x86_64 ${mode} \\| 2026-11-01 \\| test \\| ✅ passed \\| ➖ not run \\|$`,
+                    "m",
+                ),
+            );
+        }
+        const browser = await launchChromium();
+        try {
+            const page = await browser.newPage();
+            await page.goto(pathToFileURL(path.join(dir, "index.html")).href);
+            const cells = await checkLayout(page, path.join(os.tmpdir(), "osip-lab-report.png"));
+            assert.strictEqual(cells.filter((c) => c.status === "passed").length, 6);
+            const cell = page.locator(
+                'tr[data-key="debian12-x86_64-bios-2026-11-01"] td[data-use-case="managed-virtual"]',
+            );
+            for (const name of ["JUnit", "log", "console"])
+                assert.strictEqual(await cell.getByRole("link", { name }).count(), 1, name);
+            await cell.getByRole("link", { name: "JUnit" }).click();
+            assert.match(await page.content(), /agent_run_clean/);
+        } finally {
+            await browser.close();
+        }
     });
 
     it("bootstrapped the managed machines from the lab's Puppet server, reached through qemu's forwarding", () => {

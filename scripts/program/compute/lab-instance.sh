@@ -2,7 +2,8 @@
 # The lab backend of TestInstance: a qemu VM (TCG) on this machine, booted from the image under
 # test, reachable by SSH on a port of 127.0.0.1 only.
 #   lab-instance.sh start   user-data on stdin; prints {"host","port","privateKey","attempts"} last
-#   lab-instance.sh stop    stops the VM and removes its directory
+#   lab-instance.sh stop    stops the VM and removes its directory (its console log is kept in
+#                           WORK_DIR/consoles/INSTANCE.log)
 # Environment: INSTANCE, WORK_DIR, ARCH (x86_64|aarch64), FIRMWARE (bios|uefi, the image's
 # hw_firmware_type), BOOT_ATTEMPTS (fresh machines tried before giving up, default 2),
 # LAB_BOOT_WAIT (seconds per attempt), and IMAGE_FILE or IMAGE_ID (+ OS_CLOUD: the image is then downloaded from
@@ -23,6 +24,11 @@ stop() {
     if [[ -f "$dir/qemu.pid" ]]; then
         kill "$(cat "$dir/qemu.pid")" 2>/dev/null || true
         log "stopped"
+    fi
+    # The console outlives the machine: the report links it.
+    if [[ -f "$dir/console.log" ]]; then
+        mkdir -p "$WORK_DIR/consoles"
+        mv "$dir/console.log" "$WORK_DIR/consoles/$INSTANCE.log"
     fi
     rm -rf "$dir"
 }
