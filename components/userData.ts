@@ -80,5 +80,6 @@ export function userData(useCase: UseCase, agent?: AgentSettings): string {
         });
         doc.runcmd = [["sh", BOOTSTRAP_SCRIPT]];
     }
-    return `#cloud-config\n${stringify(doc)}`;
+    // Block literals and no folding: the script reads in the user-data as it runs.
+    return `#cloud-config\n${stringify(doc, { blockQuote: "literal", lineWidth: 0 })}`;
 }

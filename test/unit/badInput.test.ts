@@ -146,7 +146,7 @@ const STACK_ROWS: ProgramRow[] = [
     },
     {
         what: "a managed use case without its agent",
-        edit: (c) => (c.testing.useCases = ["unmanaged-virtual", "managed-virtual"]),
+        edit: (c) => delete c.testing.agent,
         message: `${FILE}: testing.agent: required by the managed use cases`,
     },
     {

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import { suitesArchive, suitesDigest } from "../../components/testRun";
-import { userData } from "../../components/userData";
+import { AgentSettings, userData } from "../../components/userData";
 import { missingProperties, productionNamedTest, publicWithoutEvidence } from "../../policy/rules";
 import {
     byName,
@@ -225,7 +225,7 @@ describe("the program under mocks", () => {
             assert.strictEqual(env.SHA256, fakeSha("debian12-x86_64-2026-11-01-build"));
             assert.strictEqual(
                 env.SUMMARY,
-                "unmanaged-virtual: 9 passed, 0 failed (0 image, 0 infra), 1 skipped",
+                "unmanaged-virtual: 9 passed, 0 failed (0 image, 0 infra), 1 skipped; managed-virtual: 9 passed, 0 failed (0 image, 0 infra), 1 skipped",
             );
             assert.strictEqual(env.OS_CLOUD, "lab-prod");
             assert.strictEqual(env.OS_PROJECT_NAME, "images");
@@ -239,8 +239,16 @@ describe("the program under mocks", () => {
                 fakeSha("debian12-x86_64-2026-11-01-build"),
                 suitesDigest(),
                 JSON.stringify({ SITE_DNS: "none", SITE_NTP_SERVER: "none" }),
-                "unmanaged-virtual",
-                JSON.stringify({ userData: [userData("unmanaged-virtual")] }),
+                "unmanaged-virtual,managed-virtual",
+                JSON.stringify({
+                    userData: [
+                        userData("unmanaged-virtual"),
+                        userData(
+                            "managed-virtual",
+                            (stackConfig("lab").testing as { agent: AgentSettings }).agent,
+                        ),
+                    ],
+                }),
             ]);
         });
 
@@ -461,7 +469,7 @@ describe("the program under mocks", () => {
             assert.deepStrictEqual(metal.inputs.networks, [{ name: "linux-images-test-net" }]);
             assert.match(
                 String(metal.inputs.userData),
-                /puppet agent --test --server puppet\.example\.org/,
+                /puppet config set --section main server puppet\.example\.org/,
             );
             assert.strictEqual(metal.inputs.imageId, "cs9-x86_64-bios-2026-11-01-image-id");
             assert.match(metal.provider ?? "", /::test::/);
