@@ -60,10 +60,9 @@ echo $! >> "${dir}/vm-pids"
 
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    function start(env: Record<string, string>) {
-        fs.rmSync(path.join(dir, "qemu-calls"), { force: true });
-        fs.rmSync(path.join(dir, "vm-pids"), { force: true });
-        const r = spawnSync("bash", ["scripts/program/compute/lab-instance.sh", "start"], {
+    /** lab-instance.sh ACTION with the stand-ins on PATH and the test's image. */
+    function labInstance(action: "start" | "stop", env: Record<string, string>) {
+        return spawnSync("bash", ["scripts/program/compute/lab-instance.sh", action], {
             cwd: ROOT,
             input: "#cloud-config\n",
             encoding: "utf8",
@@ -77,6 +76,12 @@ echo $! >> "${dir}/vm-pids"
                 ...env,
             },
         });
+    }
+
+    function start(env: Record<string, string>) {
+        fs.rmSync(path.join(dir, "qemu-calls"), { force: true });
+        fs.rmSync(path.join(dir, "vm-pids"), { force: true });
+        const r = labInstance("start", env);
         const calls = fs.readFileSync(path.join(dir, "qemu-calls"), "utf8").trim().split("\n");
         const pids = fs.readFileSync(path.join(dir, "vm-pids"), "utf8").trim().split("\n");
         return { ...r, calls, pids: pids.map(Number) };
@@ -109,10 +114,7 @@ echo $! >> "${dir}/vm-pids"
         const address = JSON.parse(r.stdout.trim().split("\n").pop()!) as { attempts: number };
         assert.strictEqual(address.attempts, 2);
         assert.deepStrictEqual([goneSoon(r.pids[0]), alive(r.pids[1])], [true, true]);
-        spawnSync("bash", ["scripts/program/compute/lab-instance.sh", "stop"], {
-            cwd: ROOT,
-            env: { ...process.env, INSTANCE: "vm", WORK_DIR: path.join(dir, "work") },
-        });
+        labInstance("stop", {});
         assert.strictEqual(goneSoon(r.pids[1]), true);
     });
 
@@ -146,28 +148,9 @@ echo $! >> "${dir}/vm-pids"
             fs.readFileSync(path.join(instanceDir, "meta-data"), "utf8"),
             /^local-hostname: debian12-x86-64-managed-virtual$/m,
         );
-        spawnSync("bash", ["scripts/program/compute/lab-instance.sh", "stop"], {
-            cwd: ROOT,
-            env: {
-                ...process.env,
-                INSTANCE: "Debian12_x86_64-managed-virtual",
-                WORK_DIR: path.join(dir, "work"),
-            },
-        });
+        labInstance("stop", { INSTANCE: "Debian12_x86_64-managed-virtual" });
         fs.writeFileSync(path.join(dir, "qemu-calls"), "");
-        const bad = spawnSync("bash", ["scripts/program/compute/lab-instance.sh", "start"], {
-            cwd: ROOT,
-            input: "#cloud-config\n",
-            encoding: "utf8",
-            env: {
-                ...process.env,
-                PATH: `${dir}/bin:${process.env.PATH}`,
-                INSTANCE: "vm",
-                WORK_DIR: path.join(dir, "work"),
-                IMAGE_FILE: image,
-                LAB_GUEST_FORWARDS: "10.0.2.100:8140=192.0.2.1:8140",
-            },
-        });
+        const bad = labInstance("start", { LAB_GUEST_FORWARDS: "10.0.2.100:8140=192.0.2.1:8140" });
         assert.strictEqual(bad.status, 1);
         assert.match(
             bad.stderr,
