@@ -99,7 +99,15 @@ export function readStackFile(
     const file = stackFilePath(stack);
     const full = path.join(root, file);
     if (!fs.existsSync(full)) throw new Error(`${file}: no such stack file`);
-    const doc = (parseYaml(fs.readFileSync(full, "utf8")) ?? {}) as {
+    return parseStackText(file, fs.readFileSync(full, "utf8"));
+}
+
+/** A stack file's text as readStackFile reads it (the release bump judges its result so). */
+export function parseStackText(
+    file: string,
+    text: string,
+): StackInput & { encrypted: Map<string, boolean> } {
+    const doc = (parseYaml(text) ?? {}) as {
         config?: Record<string, unknown>;
     };
     const raw: Record<string, unknown> = {};

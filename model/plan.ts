@@ -99,6 +99,11 @@ export function imagesToCheck(stack: StackConfig, catalogue: Catalogue): ImageRe
     );
 }
 
+/** How the refusals of one distro on one arch start (the merge-request note finds them by it). */
+export function refusalSubject(distro: string, arch: Arch): string {
+    return `cannot promote ${distro} ${arch}`;
+}
+
 /**
  * The plan of the whole stack. `evidence` is what Glance holds per build key (an absent key: no
  * such image); without it the plan assumes older releases passed and refuses nothing.
@@ -158,7 +163,7 @@ export function planStack(
                 image.refusal = refusalReason(image.evidence);
                 if (image.refusal)
                     refusals.push(
-                        `cannot promote ${distro} ${arch} (${image.bootMode}) release ${image.release}: ${image.refusal}`,
+                        `${refusalSubject(distro, arch)} (${image.bootMode}) release ${image.release}: ${image.refusal}`,
                     );
             }
             pipelines.push({
