@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { loadStack, readEngineConfig, readSecrets, stackFilePath } from "./config";
+import { loadStack, readEngineConfig, readSecrets, stackFilePath, workDirOf } from "./config";
 import { DistroPipeline } from "./components/distroPipeline";
 import { gatherEvidence, glanceLookup } from "./components/evidenceLookup";
 import { cloudProviders, dockerProvider, testProjectId } from "./components/providers";
@@ -15,7 +15,7 @@ const { catalogue, stack } = userError(() =>
 );
 const secrets = readSecrets(config);
 // Relative, as written in the stack file: commands must not change when the checkout moves.
-const workDir = stack.builders.local?.workDir ?? ".state/work";
+const workDir = workDirOf(stack);
 
 /** Runs `f`, turning its error into a RunError (message only). */
 function userError<T>(f: () => T): T {

@@ -3,7 +3,9 @@ import { StackConfig, StackSecrets } from "../config";
 import { BootMode } from "../distros/schema";
 import { backendOf } from "../model/backends";
 import { restatedEvidence } from "../model/evidence";
+import { MANIFEST_PROPERTY } from "../model/packages";
 import { ImageRecord, PipelineRecord, ReleaseRecord } from "../model/plan";
+import { buildName, containerName, imageComponentName } from "../model/resourceNames";
 import { ContainerImage } from "./containerImage";
 import { GlanceImage, glanceProperties } from "./glanceImage";
 import { ImageBuild } from "./imageBuild";
@@ -56,7 +58,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
         const { entry, arch } = args.plan;
         for (const release of args.plan.releases) {
             const build = new ImageBuild(
-                `${name}-${release.release}`,
+                buildName(name, release.release),
                 {
                     entry,
                     arch,
@@ -77,13 +79,14 @@ export class DistroPipeline extends pulumi.ComponentResource {
     /** The Glance image of one firmware, and its tests while the release is in test. */
     private image(image: ImageRecord, build: ImageBuild, args: DistroPipelineArgs): void {
         const { entry, arch } = args.plan;
+        const built = pulumi.all([build.sha256, build.manifestSha256]);
         const glance = new GlanceImage(
-            image.key,
+            imageComponentName(image.key),
             {
                 imageName: image.name,
                 stage: image.stage,
                 artefact: build.artefact,
-                properties: build.sha256.apply((sha256) => ({
+                properties: built.apply(([sha256, manifest]) => ({
                     ...glanceProperties({
                         entry,
                         arch,
@@ -94,6 +97,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
                         keep: args.keep,
                     }),
                     osimages_sha256: sha256,
+                    ...(manifest ? { [MANIFEST_PROPERTY]: manifest } : {}),
                     // Every image restates the evidence it carries for these bytes: the provider
                     // would otherwise drop these out-of-band properties on any update, and the
                     // policy pack checks them on published images.
@@ -110,7 +114,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
         const test =
             image.useCases.length > 0
                 ? new ImageTest(
-                      image.key,
+                      imageComponentName(image.key),
                       {
                           imageId: glance.imageId,
                           sha256: build.sha256,
@@ -122,7 +126,6 @@ export class DistroPipeline extends pulumi.ComponentResource {
                           clouds: args.clouds,
                           cloudPasswords: args.secrets.cloudPasswords,
                           sshPrivateKey: args.secrets.sshPrivateKey,
-                          tester: args.providers.test,
                           workDir: args.workDir,
                           bootAfter: [glance],
                       },
@@ -149,7 +152,7 @@ export class DistroPipeline extends pulumi.ComponentResource {
     ): void {
         const { entry, arch } = args.plan;
         const container = new ContainerImage(
-            `${name}-${release.release}-container`,
+            containerName(name, release.release),
             {
                 rootfs: build.rootfs.apply((r) => r ?? ""),
                 repository: entry.key,

@@ -31,7 +31,15 @@ export interface BuildResult {
     sha256: string;
     /** Root filesystem tarball for the container image, when the backend produces one. */
     rootfs?: string;
+    /** The image's package manifest beside the artefact (model/packages.ts reads it). */
+    manifest?: string;
+    /** sha256 of the manifest (of its package set: see model/packages.ts, manifestDigest). */
+    manifestSha256?: string;
 }
+
+const SHA256 = /^[0-9a-f]{64}$/;
+/** An absent or empty field: builds made before manifests (kept in a state) report none. */
+const optional = (s: unknown) => (typeof s === "string" && s !== "" ? s : undefined);
 
 /** Chooses the backend's command and its environment; throws naming the missing builder setting. */
 export function buildCommand(args: Omit<ImageBuildArgs, "frozen" | "vendorToken">): BuildCommand {
@@ -46,12 +54,15 @@ export function parseBuildResult(stdout: string): BuildResult {
         if (
             typeof r.artefact === "string" &&
             typeof r.sha256 === "string" &&
-            /^[0-9a-f]{64}$/.test(r.sha256)
+            SHA256.test(r.sha256) &&
+            (r.manifestSha256 === undefined || SHA256.test(r.manifestSha256))
         ) {
             return {
                 artefact: r.artefact,
                 sha256: r.sha256,
-                rootfs: typeof r.rootfs === "string" && r.rootfs !== "" ? r.rootfs : undefined,
+                rootfs: optional(r.rootfs),
+                manifest: optional(r.manifest),
+                manifestSha256: r.manifestSha256,
             };
         }
     } catch {
@@ -70,6 +81,10 @@ export class ImageBuild extends pulumi.ComponentResource {
     public readonly sha256: pulumi.Output<string>;
     /** Root filesystem tarball, for the container image. */
     public readonly rootfs: pulumi.Output<string | undefined>;
+    /** The image's package manifest on the runner; undefined for builds made before manifests. */
+    public readonly manifest: pulumi.Output<string | undefined>;
+    /** sha256 of the package manifest, for Glance's `osimages_manifest_sha256`. */
+    public readonly manifestSha256: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: ImageBuildArgs, opts?: pulumi.ComponentResourceOptions) {
         super("osimages:build:ImageBuild", name, {}, opts);
@@ -96,6 +111,14 @@ export class ImageBuild extends pulumi.ComponentResource {
         this.artefact = result.apply((r) => r.artefact);
         this.sha256 = result.apply((r) => r.sha256);
         this.rootfs = result.apply((r) => r.rootfs);
-        this.registerOutputs({ artefact: this.artefact, sha256: this.sha256, rootfs: this.rootfs });
+        this.manifest = result.apply((r) => r.manifest);
+        this.manifestSha256 = result.apply((r) => r.manifestSha256);
+        this.registerOutputs({
+            artefact: this.artefact,
+            sha256: this.sha256,
+            rootfs: this.rootfs,
+            manifest: this.manifest,
+            manifestSha256: this.manifestSha256,
+        });
     }
 }

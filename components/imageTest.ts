@@ -1,9 +1,9 @@
 import * as command from "@pulumi/command";
 import * as crypto from "crypto";
-import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { CloudConfig, KnownFlaky, StackConfig } from "../config";
 import { toleratedBy } from "../model/knownFlaky";
+import { testInstanceName, testRunName } from "../model/resourceNames";
 import { Arch, BootMode, UseCase } from "../distros/schema";
 import { TestInstance } from "./testInstance";
 import { failedTests, parseSummary, splitRunOutput, suitesDigest, TestRun } from "./testRun";
@@ -33,9 +33,7 @@ export interface ImageTestArgs {
     cloudPasswords?: pulumi.Output<{ test?: string; production?: string }>;
     /** Private key of `testing.keyPair` (secret); the lab backend brings its own. */
     sshPrivateKey?: pulumi.Output<string>;
-    /** Provider of the test project, which boots Nova servers. */
-    tester: openstack.Provider;
-    /** Runner directory of the lab machines. */
+    /** Runner directory: lab machines, consoles and results. */
     workDir: string;
     /** Resources the machines wait for (the share to the test project). */
     bootAfter: pulumi.Input<pulumi.Resource>[];
@@ -150,26 +148,23 @@ export class ImageTest extends pulumi.ComponentResource {
         );
         const runs = args.useCases.map((useCase) => {
             const instance = new TestInstance(
-                `${name}-${useCase}`,
+                testInstanceName(name, useCase),
                 {
                     backend: testing.backend,
                     imageId: args.imageId,
                     useCase,
                     userData: userData(useCase, testing.agent),
+                    user: args.adminUser,
+                    cloudEnvironment: cliEnvironment(
+                        args.clouds.test,
+                        args.cloudPasswords?.apply((p) => p?.test),
+                    ),
+                    workDir: args.workDir,
                     flavors: testing.flavors,
                     network: testing.network,
                     keyPair: testing.keyPair,
-                    provider: args.tester,
-                    labEnvironment: {
-                        ...cliEnvironment(
-                            args.clouds.test,
-                            args.cloudPasswords?.apply((p) => p?.test),
-                        ),
-                        WORK_DIR: args.workDir,
-                        ARCH: args.arch,
-                        FIRMWARE: args.bootMode,
-                        LAB_USER: args.adminUser,
-                    },
+                    sshPrivateKey: args.sshPrivateKey,
+                    labEnvironment: { ARCH: args.arch, FIRMWARE: args.bootMode },
                     bootTimeout: testing.bootTimeout,
                     bootAttempts: testing.bootAttempts,
                     restartOn: [reset.id],
@@ -177,21 +172,15 @@ export class ImageTest extends pulumi.ComponentResource {
                 // After the share to the test project exists, and after the evidence reset.
                 { parent: this, dependsOn: [...args.bootAfter, reset] },
             );
-            const privateKey = instance.privateKey ?? args.sshPrivateKey;
-            if (!privateKey)
-                throw new pulumi.RunError(
-                    `${name}: testing needs the sshPrivateKey secret of testing.keyPair`,
-                );
             const run = new TestRun(
-                `${name}-${useCase}-test`,
+                testRunName(name, useCase),
                 {
                     host: instance.host,
                     port: instance.port,
                     user: args.adminUser,
-                    privateKey,
+                    privateKey: instance.privateKey,
                     useCase,
                     siteEnvironment: testing.siteEnvironment,
-                    bootTimeout: testing.bootTimeout,
                     suiteTimeout: testing.suiteTimeout,
                 },
                 { parent: this },

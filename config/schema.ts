@@ -136,7 +136,7 @@ const stackSchema = z.strictObject({
             .regex(/^\d+[smh]$/, "a duration like 60m, 90s or 2h")
             .describe("a duration like 60m")
             .default("60m"),
-        /** Lab backend: fresh machines tried when one never becomes usable (an infrastructure failure). */
+        /** Fresh machines tried when one never becomes usable (an infrastructure failure). */
         bootAttempts: z
             .number()
             .int()
@@ -150,6 +150,11 @@ const stackSchema = z.strictObject({
 });
 
 export type StackConfig = z.infer<typeof stackSchema>;
+
+/** Where builds, machines and results go on the runner, relative to the project (as written). */
+export function workDirOf(stack: StackConfig): string {
+    return stack.builders.local?.workDir ?? ".state/work";
+}
 export type DistroConfig = z.infer<typeof distroSchema>;
 export type CloudConfig = z.infer<typeof cloudSchema>;
 export type KnownFlaky = z.infer<typeof knownFlakySchema>;

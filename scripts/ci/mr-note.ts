@@ -14,12 +14,14 @@
  * CI_COMMIT_SHORT_SHA and CI_JOB_URL (shown in the note), GITLAB_RETRY_DELAY_MS.
  */
 import { readFile } from "node:fs/promises";
-import { loadStack, readStackFile } from "../../config";
+import * as path from "node:path";
+import { loadStack, readStackFile, workDirOf } from "../../config";
 import { planStack } from "../../model/plan";
 import { commandRetry, envValue, gitlabApi, redact, UsageError } from "./gitlab/api";
 import { notesClient, readNoteTarget, STACK_NAME, upsertNote } from "./gitlab/notes";
 import { noteModel } from "./note/changes";
 import { readEventLog, urnName } from "./note/events";
+import { packageSections } from "./note/packages";
 import { renderNote } from "./note/render";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -105,10 +107,12 @@ export async function noteFor(
     }
     const { catalogue, stack: config } = loadStack(readStackFile(root, stack));
     const model = noteModel(events, planStack(config, catalogue));
+    const workDir = path.join(root, workDirOf(config));
     const note = renderNote(model, {
         stack,
         commitSha: envValue(env, "CI_COMMIT_SHORT_SHA"),
         jobUrl: envValue(env, "CI_JOB_URL"),
+        sections: packageSections(model, workDir, env),
     });
     return { stack, note };
 }

@@ -96,6 +96,8 @@ function computed(args: pulumi.runtime.MockResourceArgs): Record<string, unknown
                         artefact: `/runner/${args.name}.qcow2`,
                         sha256: fakeSha(args.name),
                         rootfs: `/runner/${args.name}.tar`,
+                        manifest: `/runner/${args.name}.packages`,
+                        manifestSha256: fakeSha(`${args.name}.packages`),
                     })}`,
                 };
             }
@@ -108,16 +110,21 @@ function computed(args: pulumi.runtime.MockResourceArgs): Record<string, unknown
                     }),
                 };
             }
+            if (args.name.endsWith("-server")) {
+                return {
+                    stdout: `creating...\n${JSON.stringify({
+                        id: `${args.name}-uuid`,
+                        address: "192.0.2.10",
+                        attempts: 1,
+                    })}`,
+                };
+            }
             if (args.name.endsWith("-context")) return { stdout: `/runner/${args.name}\n` };
             return { stdout: "" };
         case "command:remote:Command":
-            return args.name.endsWith("-run")
-                ? {
-                      stdout: "[+] upstream/0_kernel_running ... PASS (0s)\n[=] 9 passed, 0 failed (0 image, 0 infra), 1 skipped\n",
-                  }
-                : { stdout: "booted\n" };
-        case "openstack:compute/instance:Instance":
-            return { accessIpV4: "192.0.2.10" };
+            return {
+                stdout: "[+] upstream/0_kernel_running ... PASS (0s)\n[=] 9 passed, 0 failed (0 image, 0 infra), 1 skipped\n",
+            };
         case "docker:index/image:Image":
             return {
                 imageName: inputs.imageName,

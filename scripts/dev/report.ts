@@ -9,7 +9,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { loadStack, readStackFile } from "../../config";
+import { loadStack, readStackFile, workDirOf } from "../../config";
 import { UseCase } from "../../distros/schema";
 import { planStack } from "../../model/plan";
 import { DistroSetting, historyEntries, UpdateRecord } from "../../report/history";
@@ -91,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     const history = readHistory(stackName);
     if (history.unknown) console.error(`report: no update history (${history.unknown})`);
     const out = path.resolve(values.out ?? path.join(ROOT, ".lab", "report", stackName));
-    const workDir = path.resolve(ROOT, stack.builders.local?.workDir ?? ".lab/work");
+    const workDir = path.resolve(ROOT, workDirOf(stack));
     // Written beside the old report, then swapped in: a failed run leaves the last one whole.
     const staging = `${out}.part`;
     fs.rmSync(staging, { recursive: true, force: true });

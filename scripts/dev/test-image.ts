@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import { loadStack, readStackFile } from "../../config";
+import { loadStack, readStackFile, workDirOf } from "../../config";
 import { testOutcome } from "../../components/imageTest";
 import { durationSeconds, parseLabAddress } from "../../components/testInstance";
 import { splitRunOutput, suitesArchive, suiteCommand } from "../../components/testRun";
@@ -81,7 +81,7 @@ function main(argv: string[]): number {
         .update(args.image ?? args.file ?? "")
         .digest("hex")
         .slice(0, 12);
-    const workDir = path.resolve(ROOT, stack.builders.local?.workDir ?? ".lab/work");
+    const workDir = path.resolve(ROOT, workDirOf(stack));
     const resultsDir = path.join(workDir, "results", `adhoc-${id}`);
     fs.mkdirSync(resultsDir, { recursive: true });
     const runs: { useCase: UseCase; output: string; attempts: number }[] = [];

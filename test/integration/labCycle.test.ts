@@ -4,7 +4,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { noteFor } from "../../scripts/ci/mr-note";
 import { errorText, ROOT, ScratchProject } from "../../scripts/dev/engineWorkspace";
 import { stackConfig } from "../unit/harness";
 
@@ -111,6 +112,15 @@ describe("the lab cycle through pulumi up, on real Keystone, Glance, registries 
     // As npm run lab: one image's failed tests must not cancel its twin's evidence step.
     const up = () => stack.up({ refresh: true, continueOnError: true, onOutput: () => undefined });
 
+    /** The merge request's note of a preview of the stack as it is written: from the engine's events. */
+    async function previewNote(): Promise<string> {
+        const events: EngineEvent[] = [];
+        await stack.preview({ onEvent: (e) => events.push(e) }).catch(() => undefined);
+        const file = path.join(project.dir, "preview-events.jsonl");
+        fs.writeFileSync(file, events.map((e) => JSON.stringify(e)).join("\n"));
+        return (await noteFor(file, undefined, {}, project.dir)).note;
+    }
+
     before(async function () {
         if (process.env.OSIP_LAB_TESTS === "0") this.skip();
         assert.strictEqual(process.getuid?.(), 0, "the lab needs root; OSIP_LAB_TESTS=0 skips it");
@@ -184,6 +194,19 @@ describe("the lab cycle through pulumi up, on real Keystone, Glance, registries 
 
     it("promotes with one line: the same Glance images, renamed and public", async () => {
         writeStack({ releases: ["2026-11-01"], promote: "2026-11-01" });
+        const note = await previewNote();
+        assert.ok(
+            note.includes(
+                "- promote 2026-11-01: bios `DEBIAN12 - x86_64 [2026-11-01] TEST` → `DEBIAN12 - x86_64`; " +
+                    "uefi `DEBIAN12 - x86_64 UEFI [2026-11-01] TEST` → `DEBIAN12 - x86_64 UEFI`\n",
+            ),
+            note,
+        );
+        assert.ok(
+            note.includes("- visibility 2026-11-01: bios shared → public; uefi shared → public\n"),
+            note,
+        );
+        assert.match(note, /✅ the preview succeeded/);
         const result = await up();
         assert.strictEqual(result.summary.result, "succeeded");
         const bios = byName("DEBIAN12 - x86_64");
@@ -210,6 +233,12 @@ describe("the lab cycle through pulumi up, on real Keystone, Glance, registries 
             { releases: ["2026-11-01", "2026-12-01"], promote: "2026-12-01" },
             { SITE_DNS: "192.0.2.53" },
         );
+        const refused = await previewNote();
+        assert.match(refused, /❌ the preview failed/);
+        assert.match(
+            refused,
+            /⛔ promotion refused: cannot promote debian12 x86_64 \(bios\) release 2026-12-01: its tests failed .*unmanaged-virtual: site\/dns/,
+        );
         await assert.rejects(up(), (e) => {
             assert.match(errorText(e), /promotion refused by the evidence gate/);
             assert.match(errorText(e), /unmanaged-virtual: site\/dns/);
@@ -223,6 +252,14 @@ describe("the lab cycle through pulumi up, on real Keystone, Glance, registries 
         writeStack({ releases: ["2026-11-01", "2026-12-01"], promote: "2026-11-01" });
         assert.strictEqual((await up()).summary.result, "succeeded");
         writeStack({ releases: ["2026-11-01", "2026-12-01"], promote: "2026-12-01" });
+        const note = await previewNote();
+        for (const line of [
+            "- promote 2026-12-01: bios `DEBIAN12 - x86_64 [2026-12-01] TEST` → `DEBIAN12 - x86_64`;",
+            "- rename 2026-11-01: bios `DEBIAN12 - x86_64` → `DEBIAN12 - x86_64 [2026-11-01]`;",
+            "- visibility 2026-11-01: bios hidden false → hidden true;",
+        ]) {
+            assert.ok(note.includes(line), `${line}\n${note}`);
+        }
         assert.strictEqual((await up()).summary.result, "succeeded");
         const previous = byName("DEBIAN12 - x86_64 [2026-11-01]");
         assert.strictEqual(previous.id, firstIds.bios);

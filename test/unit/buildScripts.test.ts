@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { buildCommand, parseBuildResult } from "../../components/imageBuild";
 import { loadCatalogue } from "../../distros/catalogue";
+import { manifestDigest, parseManifest } from "../../model/packages";
 
 const ROOT = path.join(__dirname, "..", "..");
 const catalogue = loadCatalogue();
@@ -33,6 +34,69 @@ esac
     return bin;
 }
 
+/** A dpkg status file: two installed packages, one removed whose configuration is left. */
+const DPKG_STATUS = [
+    ["openssh-server", "install ok installed", "1:9.2p1-2+deb12u3"],
+    ["bash", "install ok installed", "5.2.15-2+b7"],
+    ["oldpkg", "deinstall ok config-files", "1.0-1"],
+]
+    .map(
+        ([p, status, version]) =>
+            `Package: ${p}\nStatus: ${status}\nMaintainer: m\nArchitecture: amd64\nVersion: ${version}\nDescription: d\n`,
+    )
+    .join("\n");
+
+/** What the stand-in `rpm` prints for the query: unsorted, two kernels, gpg-pubkey. */
+const RPM_QA = [
+    "kernel 0:5.14.0-503.11.1.el9_5 x86_64",
+    "gpg-pubkey 0:8483c65d-5ccc5b19 (none)",
+    "kernel 0:5.14.0-427.el9 x86_64",
+    "openssl 1:3.0.7-27.el9 x86_64",
+];
+
+/**
+ * Stand-in `guestfish` (and `rpm`) in `bin`: records its arguments, then copies out
+ * the package database of a dpkg or an rpm image, failing (skipped: "-") for the other one.
+ */
+function fakeGuestfish(bin: string, dir: string, image: "dpkg" | "rpm"): void {
+    const dpkg = `printf '%s' '${DPKG_STATUS}' > "$3"`;
+    const rpmdb = `mkdir -p "$3/rpm" && : > "$3/rpm/rpmdb.sqlite"`;
+    fs.writeFileSync(
+        path.join(bin, "guestfish"),
+        `#!/bin/sh
+echo "$@" > "${dir}/guestfish-args"
+while read -r line; do
+    set -- $line
+    case "$1 $2" in
+    "-download /var/lib/dpkg/status") ${image === "dpkg" ? dpkg : 'echo "download: $2: No such file" >&2'} ;;
+    "-copy-out /var/lib/rpm") ${image === "rpm" ? rpmdb : 'echo "copy-out: $2: No such file" >&2'} ;;
+    *) echo "copy-out: $2: No such file" >&2 ;;
+    esac
+done
+`,
+        { mode: 0o755 },
+    );
+    fs.writeFileSync(
+        path.join(bin, "rpm"),
+        `#!/bin/sh\necho "$@" > "${dir}/rpm-args"\nprintf '%s\\n' ${RPM_QA.map((l) => `'${l}'`).join(" ")}\n`,
+        { mode: 0o755 },
+    );
+}
+
+/** The manifest a build reported: it exists, is normalised, and has the reported digest. */
+function checkManifest(built: ReturnType<typeof parseBuildResult>, format: string) {
+    assert.strictEqual(built.manifest, built.artefact.replace(/\.qcow2$/, ".packages"));
+    const text = fs.readFileSync(built.manifest!, "utf8");
+    const manifest = parseManifest(text, built.manifest!);
+    assert.strictEqual(manifest.format, format);
+    assert.strictEqual(
+        built.manifestSha256,
+        crypto.createHash("sha256").update(text).digest("hex"),
+    );
+    assert.strictEqual(built.manifestSha256, manifestDigest(manifest));
+    return manifest;
+}
+
 function runKojiBuild(
     scratch: boolean,
     behaviour: "ok" | "fail",
@@ -40,6 +104,8 @@ function runKojiBuild(
     extra: Record<string, string> = {},
 ) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-koji-"));
+    const bin = fakeKoji(dir, behaviour);
+    fakeGuestfish(bin, dir, "rpm");
     const koji = {
         hub: "https://koji.example.org/kojihub",
         profile: "site",
@@ -60,7 +126,7 @@ function runKojiBuild(
             ...cmd.environment,
             ...extra,
             OUTPUT_DIR: path.join(dir, "out"),
-            PATH: `${fakeKoji(dir, behaviour)}:${process.env.PATH}`,
+            PATH: `${bin}:${process.env.PATH}`,
         },
     });
     const calls = fs.existsSync(path.join(dir, "koji-calls"))
@@ -95,6 +161,24 @@ describe("build scripts", () => {
         assert.match(
             result.stderr,
             /\[koji \d\d:\d\d:\d\d\] image-build osimages-cs9-x86_64 20261101-1\.[0-9a-f]{8} on cs9-image/,
+        );
+    });
+
+    it("koji-image-build.sh lists the image's packages with rpm, read-only through libguestfs", () => {
+        const { result, dir } = runKojiBuild(false, "ok");
+        assert.strictEqual(result.status, 0, result.stderr);
+        const built = parseBuildResult(result.stdout);
+        const manifest = checkManifest(built, "rpm");
+        // Every line rpm printed, sorted: both kernels, and gpg-pubkey's (none).
+        assert.deepStrictEqual(
+            manifest.entries.map((e) => `${e.name} ${e.version} ${e.arch}`),
+            [...RPM_QA].sort(),
+        );
+        const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8").trim();
+        assert.match(read("guestfish-args"), /^--ro --format=qcow2 -a \S+\.x86_64\.qcow2 -i$/);
+        assert.match(
+            read("rpm-args"),
+            /^--dbpath \S+\/var\/rpm -qa --qf %\{NAME\} %\{EPOCHNUM\}:%\{VERSION\}-%\{RELEASE\} %\{ARCH\}$/,
         );
     });
 
@@ -306,6 +390,7 @@ describe("vendor image script", () => {
             `#!/bin/sh\necho "$@" > "${dir}/customize-args"\nwhile [ "$1" != "-a" ]; do shift; done\nprintf ' customised' >> "$2"\n`,
             { mode: 0o755 },
         );
+        fakeGuestfish(path.join(dir, "bin"), dir, "dpkg");
         const cmd = buildCommand({
             entry: catalogue.get("rhel9")!,
             arch: "x86_64",
@@ -360,6 +445,24 @@ describe("vendor image script", () => {
         );
         assert.ok(seen.every((s) => s.auth === "Bearer s3cr3t-token"));
         assert.ok(!`${r.stdout}${r.stderr}`.includes("s3cr3t-token"), "token printed");
+    });
+
+    // The package format is the image's: the lab's vendor image is Debian's.
+    it("lists the customised image's installed packages with dpkg-query, read-only", async function () {
+        if (spawnSync("dpkg-query", ["--version"]).status !== 0) this.skip();
+        sums = `${crypto.createHash("sha256").update(BYTES).digest("hex")}  ${IMAGE}\n`;
+        const r = await run();
+        assert.strictEqual(r.code, 0, r.stderr);
+        const manifest = checkManifest(parseBuildResult(r.stdout), "dpkg");
+        // Installed packages only: a removed package whose configuration is left is not listed.
+        assert.deepStrictEqual(manifest.entries, [
+            { name: "bash", version: "5.2.15-2+b7", arch: "amd64" },
+            { name: "openssh-server", version: "1:9.2p1-2+deb12u3", arch: "amd64" },
+        ]);
+        assert.match(
+            fs.readFileSync(path.join(r.dir, "guestfish-args"), "utf8"),
+            /^--ro --format=qcow2 -a rhel9-x86_64-2026-11-01\.qcow2\.part -i$/m,
+        );
     });
 
     it("refuses a download whose checksum differs from the vendor's, keeping nothing", async () => {

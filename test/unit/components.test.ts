@@ -148,7 +148,7 @@ describe("components built alone", () => {
         assert.ok(byName(published, "c-pull").dependencies.some((d) => d.endsWith("c-test")));
     });
 
-    it("TestInstance on Nova: the bare-metal flavor for a physical use case, after what it is given", async () => {
+    it("TestInstance on Nova: nova-instance.sh with the bare-metal flavor, retries and the password as secrets, after what it is given", async () => {
         const rs = await runComponents(() => {
             const before = new command.local.Command("share", { create: "true" });
             new TestInstance(
@@ -158,19 +158,86 @@ describe("components built alone", () => {
                     imageId: "img",
                     useCase: "managed-physical",
                     userData: "#cloud-config\n",
+                    user: "cloud-user",
+                    cloudEnvironment: {
+                        OS_CLOUD: "site-test",
+                        OS_PASSWORD: pulumi.secret("CLOUD-PASSWORD"),
+                    },
+                    workDir: ".state/work",
                     flavors: { virtual: "m1.small", physical: "p1.metal" },
                     network: "net",
                     keyPair: "kp",
-                    provider: cloud("test"),
+                    sshPrivateKey: pulumi.secret("KEY"),
                     bootTimeout: "20m",
+                    bootAttempts: 3,
+                    restartOn: ["reset-id"],
                 },
                 { dependsOn: [before] },
             );
         });
+        assert.deepStrictEqual(names(rs.filter((r) => r.name.startsWith("i"))), [
+            "command:local:Command i-server",
+            "osimages:compute:TestInstance i",
+        ]);
         const server = byName(rs, "i-server");
-        assert.strictEqual(server.inputs.flavorName, "p1.metal");
-        assert.deepStrictEqual(server.inputs.metadata, { osimages_use_case: "managed-physical" });
+        assert.deepStrictEqual(
+            [server.inputs.create, server.inputs.delete, server.inputs.stdin],
+            [
+                "bash scripts/program/compute/nova-instance.sh create",
+                "bash scripts/program/compute/nova-instance.sh delete",
+                "#cloud-config\n",
+            ],
+        );
+        // The whole environment reaches the engine as a secret: it holds the password and the key.
+        const secret = server.inputs.environment as Record<string, unknown>;
+        assert.strictEqual(
+            secret["4dabf18193072939515e22adb298388d"],
+            "1b47061264138c4ac30d75fd1eb44270",
+        );
+        assert.deepStrictEqual(secret.value, {
+            OS_CLOUD: "site-test",
+            OS_PASSWORD: "CLOUD-PASSWORD",
+            INSTANCE: "i",
+            USE_CASE: "managed-physical",
+            IMAGE_ID: "img",
+            // One name per stack and machine: a killed create's server is found by it.
+            SERVER: "components-i",
+            WORK_DIR: ".state/work",
+            FLAVOR: "p1.metal",
+            NETWORK: "net",
+            KEY_PAIR: "kp",
+            SSH_USER: "cloud-user",
+            SSH_PRIVATE_KEY: "KEY",
+            BOOT_ATTEMPTS: "3",
+            BOOT_WAIT: "1200",
+            DELETE_WAIT: "600",
+        });
+        // A new image or a restart of the tests gets a fresh server; the old one goes first.
+        assert.deepStrictEqual(server.inputs.triggers, ["img", "reset-id"]);
+        // Three attempts of 20 min, each with a deletion, and a leftover's deletion before.
+        assert.deepStrictEqual(server.customTimeouts, { create: "6000s", update: "" });
         assert.ok(server.dependencies.some((d) => d.endsWith("::share")));
+    });
+
+    it("TestInstance on Nova without the key pair's private key: refused, naming the secret", async () => {
+        await assert.rejects(
+            runComponents(() => {
+                new TestInstance("i", {
+                    backend: "nova",
+                    imageId: "img",
+                    useCase: "unmanaged-virtual",
+                    userData: "#cloud-config\n",
+                    user: "cloud-user",
+                    cloudEnvironment: {},
+                    workDir: ".state/work",
+                    flavors: { virtual: "m1.small" },
+                    network: "net",
+                    keyPair: "kp",
+                    bootTimeout: "20m",
+                });
+            }),
+            /i: the nova backend needs .* the sshPrivateKey secret of testing\.keyPair/,
+        );
     });
 
     it("ImageTest: evidence reset, one machine and run per use case, evidence after every run", async () => {
@@ -185,7 +252,6 @@ describe("components built alone", () => {
                 testing: site.testing,
                 clouds: site.clouds,
                 sshPrivateKey: pulumi.secret("key"),
-                tester: cloud("test"),
                 workDir: ".state/work",
                 bootAfter: [],
             });
@@ -199,6 +265,8 @@ describe("components built alone", () => {
             [
                 "command:local:Command k-evidence",
                 "command:local:Command k-evidence-reset",
+                "command:local:Command k-unmanaged-physical-server",
+                "command:local:Command k-unmanaged-virtual-server",
                 "osimages:compute:TestInstance k-unmanaged-physical",
                 "osimages:compute:TestInstance k-unmanaged-virtual",
                 "osimages:test:ImageTest k",
@@ -217,7 +285,7 @@ describe("components built alone", () => {
                 `${u}: ${evidence.dependencies.join(", ")}`,
             );
         assert.ok(
-            byName(rs, "k-unmanaged-virtual").dependencies.some((d) =>
+            byName(rs, "k-unmanaged-virtual-server").dependencies.some((d) =>
                 d.endsWith("k-evidence-reset"),
             ),
         );

@@ -283,6 +283,7 @@ describe("mr-note: what the preview does, per distro and arch", () => {
             bootMode: "bios",
             from: "Debian 12 - x86_64 [2026-11-01] TEST",
             to: "Debian 12 - x86_64",
+            build: { sha256: undefined, manifestSha256: undefined },
         });
         assert.deepEqual(debian?.actions[3], {
             kind: "test",
@@ -423,7 +424,7 @@ function runNote(
 }
 
 describe("mr-note: end to end against a fake GitLab", function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     let gitlab: FakeGitLab;
     let env: Record<string, string | undefined>;
     let root: string;

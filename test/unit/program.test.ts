@@ -82,7 +82,6 @@ describe("the program under mocks", () => {
                 "osimages:compute:TestInstance debian12-x86_64-bios-2026-11-01-unmanaged-virtual",
                 "command:local:Command debian12-x86_64-bios-2026-11-01-unmanaged-virtual-vm",
                 "osimages:test:TestRun debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test",
-                "command:remote:Command debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-boot",
                 "command:remote:Command debian12-x86_64-bios-2026-11-01-unmanaged-virtual-test-run",
                 "command:local:Command debian12-x86_64-bios-2026-11-01-evidence-reset",
                 "command:local:Command debian12-x86_64-bios-2026-11-01-evidence",
@@ -109,6 +108,11 @@ describe("the program under mocks", () => {
             assert.strictEqual(image.inputs.verifyChecksum, true);
             const props = image.inputs.properties as Record<string, string>;
             assert.strictEqual(props.osimages_sha256, fakeSha("debian12-x86_64-2026-11-01-build"));
+            // The digest of the package manifest the build reported.
+            assert.strictEqual(
+                props.osimages_manifest_sha256,
+                fakeSha("debian12-x86_64-2026-11-01-build.packages"),
+            );
             assert.strictEqual(props.osimages_build_key, "debian12-x86_64-bios-2026-11-01");
             assert.strictEqual(props.hw_firmware_type, "bios");
             assert.strictEqual(props.os_distro, "debian");
@@ -194,7 +198,7 @@ describe("the program under mocks", () => {
             assert.match(String(run.inputs.create), /SITE_DNS='none'/);
         });
 
-        it("orders share, evidence reset, machine, boot, run, then evidence", () => {
+        it("orders share, evidence reset, machine, run, then evidence", () => {
             const find = (name: string) =>
                 byName(resources, `debian12-x86_64-bios-2026-11-01-${name}`);
             const dependsOn = (r: Recorded, suffix: string) =>
@@ -208,7 +212,6 @@ describe("the program under mocks", () => {
                 find("unmanaged-virtual-vm"),
                 "debian12-x86_64-bios-2026-11-01-evidence-reset",
             );
-            dependsOn(find("unmanaged-virtual-test-run"), "-test-boot");
             dependsOn(find("evidence"), "unmanaged-virtual-test-run");
             const reset = find("evidence-reset");
             assert.strictEqual(
@@ -454,8 +457,8 @@ describe("the program under mocks", () => {
         });
 
         it("tests only the release in test, on every use case, physical ones on the bare-metal flavor", () => {
-            const servers = byType(resources, "openstack:compute/instance:Instance").filter((r) =>
-                r.name.startsWith("cs9-x86_64-bios"),
+            const servers = byType(resources, "command:local:Command").filter(
+                (r) => r.name.startsWith("cs9-x86_64-bios") && r.name.endsWith("-server"),
             );
             assert.deepStrictEqual(servers.map((s) => s.name).sort(), [
                 "cs9-x86_64-bios-2026-11-01-managed-physical-server",
@@ -464,15 +467,25 @@ describe("the program under mocks", () => {
                 "cs9-x86_64-bios-2026-11-01-unmanaged-virtual-server",
             ]);
             const metal = byName(resources, "cs9-x86_64-bios-2026-11-01-managed-physical-server");
-            assert.strictEqual(metal.inputs.flavorName, "p1.metal");
-            assert.strictEqual(metal.inputs.keyPair, "linux-images-ci");
-            assert.deepStrictEqual(metal.inputs.networks, [{ name: "linux-images-test-net" }]);
+            const env = (metal.inputs.environment as { value: Record<string, string> }).value;
+            assert.deepStrictEqual(
+                [env.FLAVOR, env.KEY_PAIR, env.NETWORK, env.IMAGE_ID],
+                [
+                    "p1.metal",
+                    "linux-images-ci",
+                    "linux-images-test-net",
+                    "cs9-x86_64-bios-2026-11-01-image-id",
+                ],
+            );
             assert.match(
-                String(metal.inputs.userData),
+                String(metal.inputs.stdin),
                 /puppet config set --section main server puppet\.example\.org/,
             );
-            assert.strictEqual(metal.inputs.imageId, "cs9-x86_64-bios-2026-11-01-image-id");
-            assert.match(metal.provider ?? "", /::test::/);
+            // Booted in the test project, with the key of testing.keyPair.
+            assert.deepStrictEqual(
+                [env.OS_CLOUD, env.OS_PROJECT_NAME, env.SSH_PRIVATE_KEY],
+                ["site-test", "linux-images-test", SECRETS.sshPrivateKey],
+            );
             assert.ok(
                 !resources.some(
                     (r) =>

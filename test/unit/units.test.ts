@@ -86,7 +86,34 @@ describe("component helpers", () => {
             const sha = "c".repeat(64);
             assert.deepStrictEqual(
                 parseBuildResult(`log\n{"artefact":"/a.qcow2","sha256":"${sha}","rootfs":""}\n`),
-                { artefact: "/a.qcow2", sha256: sha, rootfs: undefined },
+                {
+                    artefact: "/a.qcow2",
+                    sha256: sha,
+                    rootfs: undefined,
+                    // Builds made before manifests (kept in a state) reported none.
+                    manifest: undefined,
+                    manifestSha256: undefined,
+                },
+            );
+            const manifestSha = "d".repeat(64);
+            assert.deepStrictEqual(
+                parseBuildResult(
+                    `{"artefact":"/a.qcow2","sha256":"${sha}","rootfs":"","manifest":"/a.packages","manifestSha256":"${manifestSha}"}`,
+                ),
+                {
+                    artefact: "/a.qcow2",
+                    sha256: sha,
+                    rootfs: undefined,
+                    manifest: "/a.packages",
+                    manifestSha256: manifestSha,
+                },
+            );
+            assert.throws(
+                () =>
+                    parseBuildResult(
+                        `{"artefact":"/a","sha256":"${sha}","manifest":"/a.packages","manifestSha256":"short"}`,
+                    ),
+                /did not report/,
             );
             assert.throws(
                 () => parseBuildResult("koji failed: timeout"),

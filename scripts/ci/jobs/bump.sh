@@ -4,7 +4,7 @@
 # --dry-run). Variables: GITLAB_TOKEN (api scope), and GitLab's CI_API_V4_URL, CI_PROJECT_ID,
 # CI_DEFAULT_BRANCH; BUMP_MONTH (YYYY-MM) to bump another month than the current one.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=scripts/ci/jobs/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 pulumi_toolchain # npm ci takes @pulumi/openstack from .toolchain/

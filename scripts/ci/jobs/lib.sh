@@ -21,7 +21,7 @@ require_vars() {
 pulumi_toolchain() {
     [[ ${OSIP_USE_PATH_PULUMI:-} == 1 ]] && return
     bash scripts/ci/toolchain/build.sh
-    # shellcheck source=../toolchain/env.sh
+    # shellcheck source=scripts/ci/toolchain/env.sh
     source scripts/ci/toolchain/env.sh
 }
 

@@ -4,7 +4,7 @@
 # or the note's when the preview passed.
 # Variables: STACK, PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE; the note's CI_* and GITLAB_TOKEN.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=scripts/ci/jobs/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 pulumi_toolchain

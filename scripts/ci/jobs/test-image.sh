@@ -7,7 +7,7 @@
 # The JUnit reports and logs go to test-image-results/. Exit status: test-image's (0 passed,
 # 1 the image failed a test, 2 bad variables or no usable machine).
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=scripts/ci/jobs/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 if [[ -z ${IMAGE_ID:-}${IMAGE_URL:-} || (-n ${IMAGE_ID:-} && -n ${IMAGE_URL:-}) ]]; then

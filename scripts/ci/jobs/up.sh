@@ -5,7 +5,7 @@
 # --refresh: after a failed update, state may hold values Glance never got (see run-lab.sh).
 # Variables: STACK, PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=scripts/ci/jobs/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 pulumi_toolchain

@@ -5,7 +5,7 @@
 #   stacks     every stack file (or those in STACKS) through the planner: schema, catalogue, plan
 # Exit status: 0 when every step passed, 1 when one failed (all run), 2 for an unknown step.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=scripts/ci/jobs/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 declare -A commands=(

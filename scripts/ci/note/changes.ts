@@ -4,6 +4,7 @@
 import type { OpType } from "@pulumi/pulumi/automation";
 import { BootMode, UseCase } from "../../../distros/schema";
 import { bootModesOf, buildKey } from "../../../model/lifecycle";
+import { MANIFEST_PROPERTY } from "../../../model/packages";
 import { PipelineRecord, refusalSubject, StackPlan } from "../../../model/plan";
 import * as names from "../../../model/resourceNames";
 import { PreviewEvents, Step, urnName } from "./events";
@@ -33,12 +34,26 @@ export type Action =
     | { kind: "build"; release: string }
     | { kind: "upload"; release: string; bootMode: BootMode; name: string }
     | { kind: "test"; release: string; bootMode: BootMode; useCase: UseCase }
-    | { kind: "promote" | "rename"; release: string; bootMode: BootMode; from: string; to: string }
+    | {
+          kind: "promote" | "rename";
+          release: string;
+          bootMode: BootMode;
+          from: string;
+          to: string;
+          /** The bytes the image holds (its Glance properties), to find its build's manifest. */
+          build: ImageBytes;
+      }
     | { kind: "visibility"; release: string; bootMode: BootMode; from: string; to: string }
     | { kind: "delete"; release: string; bootMode: BootMode; name: string }
     | { kind: "container"; release: string }
     | { kind: "publish" | "unpublish"; release: string; tag: string }
     | { kind: "refused"; reason: string };
+
+/** What an image's properties say of its bytes. */
+export interface ImageBytes {
+    sha256?: string;
+    manifestSha256?: string;
+}
 
 export interface PipelineChanges {
     name: string;
@@ -157,12 +172,20 @@ function imageActions(step: Step, id: Identity, bootMode: BootMode): Action[] {
     const actions: Action[] = [];
     if (step.changedKeys.includes("name")) {
         const kind = id.stage === "production" ? "promote" : "rename";
+        const inputs = step.old?.inputs as { properties?: Record<string, unknown> } | undefined;
+        const properties = inputs?.properties;
+        const known = (v: unknown) => (typeof v === "string" && v !== UNKNOWN ? v : undefined);
+        const build = {
+            sha256: known(properties?.osimages_sha256),
+            manifestSha256: known(properties?.[MANIFEST_PROPERTY]),
+        };
         actions.push({
             kind,
             release,
             bootMode,
             from: input(step.old, "name"),
             to: input(step.new, "name"),
+            build,
         });
     }
     for (const key of ["visibility", "hidden"].filter((k) => step.changedKeys.includes(k))) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds one cloud image with Koji image-build (qcow2 + docker rootfs) and downloads it.
-# Last line of stdout: {"artefact": ..., "sha256": ..., "rootfs": ...} (parsed by ImageBuild).
+# Builds one cloud image with Koji image-build (qcow2 + docker rootfs), downloads it and lists its
+# packages (rpm, read out of the image: lib.sh, image_manifest). Last line of stdout:
+# {"artefact", "sha256", "rootfs", "manifest", "manifestSha256"} (parsed by ImageBuild).
 set -euo pipefail
 # shellcheck source=scripts/program/build/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,7 +14,7 @@ KICKSTART=$(realpath "$KICKSTART")
 out="${OUTPUT_DIR:-${OSIP_CACHE:-$HOME/.cache/os-image-pipeline}/builds}/$DISTRO/$ARCH/$RELEASE"
 mkdir -p "$out"
 cd "$out"
-rm -f ./*.qcow2 ./*.tar.xz
+rm -f ./*.qcow2 ./*.tar.xz ./*.packages
 
 # Koji versions take no dashes, and each NVR is built once: 2026-11-01 -> 20261101-1, its
 # respins 2026-11-01.1 -> 20261101-2, 2026-11-01.2 -> 20261101-3.
@@ -48,4 +49,8 @@ qcow2=$(find . -maxdepth 1 -name '*.qcow2' | sort | head -n 1)
 rootfs=$(find . -maxdepth 1 -name '*.tar.xz' | sort | head -n 1)
 [[ -n "$qcow2" ]] || { log "task $task produced no qcow2"; exit 1; }
 
-report_artefact "$out/${qcow2#./}" "${rootfs:+$out/${rootfs#./}}"
+log "package manifest of ${qcow2#./}"
+manifest="$out/$(basename "${qcow2%.qcow2}").packages"
+with_progress "reading the package database" image_manifest "$qcow2" "$manifest"
+
+report_artefact "$out/${qcow2#./}" "${rootfs:+$out/${rootfs#./}}" "$manifest"

@@ -4,7 +4,9 @@
 #   <distro>-<arch>-<release>.qcow2   one ext4 filesystem, no partition table, no boot loader:
 #                                     the lab boots it with the kernel inside it (direct boot)
 #   rootfs.tar                        the same tree with its kernel packages purged, for the container
-# Last line of stdout: {"artefact": ..., "sha256": ..., "rootfs": ...}.
+#   <distro>-<arch>-<release>.packages the image's package manifest (dpkg; lib.sh, dpkg_manifest)
+# The qcow2 and the manifest are then named after the qcow2's sha256 (lib.sh, report_artefact).
+# Last line of stdout: {"artefact", "sha256", "rootfs", "manifest", "manifestSha256"}.
 # The packages and the bootstrapped tree are cached per suite, arch and package list: rebuilds
 # take seconds.
 set -euo pipefail
@@ -81,6 +83,9 @@ chroot "$root" systemctl enable ssh systemd-resolved systemd-timesyncd >/dev/nul
 # The agent runs when the managed bootstrap says so, never on its own against a default server.
 chroot "$root" systemctl disable puppet >/dev/null 2>&1 || true
 chroot "$root" apt-get clean
+artefact="$out/$DISTRO-$ARCH-$RELEASE.qcow2"
+# The image's packages, kernel included (the container's rootfs purges it below).
+dpkg_manifest "$root/var/lib/dpkg" "${artefact%.qcow2}.packages"
 
 log "filesystem image"
 rm -f "$out/disk.raw"
@@ -94,9 +99,8 @@ mapfile -t kernels < <(chroot "$root" dpkg-query -W -f '${Package}\n' 'linux-ima
 chroot "$root" dpkg --purge "${kernels[@]}" "$agent" >"$out/purge-kernel.log" 2>&1 ||
     { tail -n 20 "$out/purge-kernel.log" >&2; fail "purging ${kernels[*]} $agent from the container rootfs failed"; }
 tar -C "$root" --numeric-owner --exclude=./boot/* --exclude=./usr/lib/modules/* -cf "$out/rootfs.tar" .
-artefact="$out/$DISTRO-$ARCH-$RELEASE.qcow2"
 with_progress "converting to qcow2" qemu-img convert -O qcow2 "$out/disk.raw" "$artefact.part"
 mv "$artefact.part" "$artefact"
 rm -rf "$out/disk.raw" "$root"
 
-report_artefact "$artefact" "$out/rootfs.tar"
+report_artefact "$artefact" "$out/rootfs.tar" "${artefact%.qcow2}.packages"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # RHEL: downloads the vendor's KVM image, checks it against the vendor's SHA256SUMS, then applies
-# the site fixes with virt-customize. Last line of stdout: {"artefact": ..., "sha256": ...}.
+# the site fixes with virt-customize, and lists the customised image's packages (lib.sh,
+# image_manifest). Last line of stdout: {"artefact", "sha256", "manifest", "manifestSha256"}.
 # VENDOR_TOKEN (optional, secret) is sent as a bearer token through a curl config file, never on
 # the command line, so it shows neither in `ps` nor in logs.
 set -euo pipefail
@@ -50,6 +51,8 @@ log "site fixes with virt-customize ($CUSTOMIZE)"
 # LIBGUESTFS_BACKEND_SETTINGS=force_tcg where KVM cannot be used (the lab sets it).
 LIBGUESTFS_BACKEND="${LIBGUESTFS_BACKEND:-direct}" with_progress "customizing" \
     virt-customize --format qcow2 -a "$artefact.part" --no-network --run "$CUSTOMIZE" >&2
+log "package manifest of the customised image"
+with_progress "reading the package database" image_manifest "$artefact.part" "${artefact%.qcow2}.packages"
 mv "$artefact.part" "$artefact"
 
-report_artefact "$out/$artefact"
+report_artefact "$out/$artefact" "" "$out/${artefact%.qcow2}.packages"

@@ -19,6 +19,8 @@ WORK_DIR=$(realpath -m "$WORK_DIR")
 dir="$WORK_DIR/instances/$INSTANCE"
 log() { echo "[lab-instance $(date +%T)] $INSTANCE: $*" >&2; }
 fail() { log "$*"; exit 1; }
+# shellcheck source=scripts/program/compute/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 stop() {
     if [[ -f "$dir/qemu.pid" ]]; then
@@ -49,7 +51,18 @@ extract_kernel() {
 }
 
 # The last console lines, printable, for a failure message.
-console_excerpt() { tail -n "${1:-5}" "$dir/console.log" 2>/dev/null | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tr -cd '[:print:]\n'; }
+console_excerpt() { tail -n "${1:-5}" "$dir/console.log" 2>/dev/null | printable; }
+
+# lib.sh's hooks: the VM is down once qemu has exited; a failed one is stopped.
+machine_down() {
+    kill -0 "$(cat "$dir/qemu.pid" 2>/dev/null)" 2>/dev/null && return 1
+    reason="the VM stopped after ${1}s"
+}
+
+discard() {
+    kill "$(cat "$dir/qemu.pid" 2>/dev/null)" 2>/dev/null || true
+    rm -f "$dir/qemu.pid"
+}
 
 # The VM's host name: the instance's name as a DNS label (lowercase, letters, digits, dashes).
 host_name() {
@@ -60,8 +73,8 @@ host_name() {
 }
 
 # boot ATTEMPT: a fresh machine (new disk overlay, new instance id) from the image; sets `port`.
-# Returns 0 once SSH answers and cloud-init finished, 1 on an infrastructure failure (the VM
-# stopped, or no SSH in time), with `reason` set.
+# Returns 0 once usable (lib.sh), 1 on an infrastructure failure (the VM stopped, or no SSH in
+# time), with `reason` set.
 boot() {
     local attempt=$1 arch="${ARCH:-x86_64}"
     rm -f "$dir/disk.qcow2" "$dir/seed.img" "$dir/console.log"
@@ -98,27 +111,7 @@ boot() {
         -nic "user,model=virtio-net-pci,restrict=on,ipv6-prefix=2001:db8:0:1::,hostfwd=tcp:127.0.0.1:$port-:22$forwards" \
         -serial "file:$dir/console.log" -daemonize -pidfile "$dir/qemu.pid"
 
-    # Ready once cloud-init finished: it regenerates the host keys and restarts sshd on the way,
-    # so an early "SSH works" can be followed by refused connections.
-    local t0=$SECONDS deadline=$((SECONDS + ${LAB_BOOT_WAIT:-900})) next=$((SECONDS + 30))
-    until timeout 120 ssh -q -i "$dir/id_ed25519" -p "$port" -o BatchMode=yes -o ConnectTimeout=5 \
-        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "${LAB_USER:-debian}@127.0.0.1" \
-        'cloud-init status --wait >/dev/null 2>&1; test -f /var/lib/cloud/instance/boot-finished' 2>/dev/null; do
-        if ! kill -0 "$(cat "$dir/qemu.pid" 2>/dev/null)" 2>/dev/null; then
-            reason="the VM stopped after $((SECONDS - t0))s"
-            return 1
-        fi
-        if ((SECONDS >= deadline)); then
-            reason="no SSH and finished cloud-init after ${LAB_BOOT_WAIT:-900}s"
-            return 1
-        fi
-        if ((SECONDS >= next)); then
-            log "waiting for SSH and cloud-init ($((SECONDS - t0))s; console: $(console_excerpt 1 | cut -c1-80))"
-            next=$((SECONDS + 30))
-        fi
-        sleep 5
-    done
-    log "SSH is up and cloud-init finished after $((SECONDS - t0))s (attempt $attempt)"
+    wait_usable "$attempt" "${LAB_BOOT_WAIT:-900}" "$dir/id_ed25519" "$port" "${LAB_USER:-debian}" 127.0.0.1
 }
 
 start() {
@@ -138,17 +131,7 @@ start() {
     extract_kernel
     ssh-keygen -q -t ed25519 -N "" -C "osimages-lab" -f "$dir/id_ed25519"
 
-    # A machine that never becomes usable is the infrastructure's failure, not the image's
-    # verdict: retried on a fresh machine a bounded number of times, each attempt reported with
-    # its console.
-    for ((attempt = 1; ; attempt++)); do
-        boot "$attempt" && break
-        log "infrastructure failure (attempt $attempt of $attempts): $reason; console:"
-        console_excerpt 15 | sed 's/^/    /' >&2
-        kill "$(cat "$dir/qemu.pid" 2>/dev/null)" 2>/dev/null || true
-        rm -f "$dir/qemu.pid"
-        ((attempt < attempts)) || fail "no usable machine after $attempts attempts (infrastructure): $reason"
-    done
+    boot_usable "$attempts"
     node -e 'const fs=require("fs"); console.log(JSON.stringify({host:"127.0.0.1",port:Number(process.argv[1]),privateKey:fs.readFileSync(process.argv[2],"utf8"),attempts:Number(process.argv[3])}))' \
         "$port" "$dir/id_ed25519" "$attempt"
 }
