@@ -51,6 +51,26 @@ export function readEngineConfig(config: pulumi.Config, stack: string): StackInp
     return { file, raw, keys };
 }
 
+/**
+ * The stack's settings as a preview's events carry them (the engine's prelude: `project:key` →
+ * value, objects as JSON): what the merge request's note plans from, so that it shows the config
+ * that was previewed. Secrets are not read; whether they are encrypted is the program's check.
+ */
+export function readPreludeConfig(config: Record<string, string>, stack: string): StackInput {
+    const file = stackFilePath(stack);
+    const raw: Record<string, unknown> = {};
+    for (const key of CONFIG_KEYS) {
+        const value = config[`${PROJECT}:${key}`];
+        if (value === undefined) continue;
+        try {
+            raw[key] = JSON.parse(value) as unknown;
+        } catch {
+            raw[key] = value;
+        }
+    }
+    return { file, raw, keys: keyProblems([]) };
+}
+
 /** Secrets of the stack, only ever read through the secret getters. */
 export interface StackSecrets {
     /** Password per phase for clouds.yaml entries that carry none. */

@@ -15,7 +15,7 @@
  */
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
-import { loadStack, readStackFile, workDirOf } from "../../config";
+import { loadStack, PROJECT, readPreludeConfig, workDirOf } from "../../config";
 import { planStack } from "../../model/plan";
 import { commandRetry, envValue, gitlabApi, redact, UsageError } from "./gitlab/api";
 import { notesClient, readNoteTarget, STACK_NAME, upsertNote } from "./gitlab/notes";
@@ -84,7 +84,7 @@ const processIo: Io = {
     stderr: (t) => process.stderr.write(t),
 };
 
-/** Renders the note of an event log (the stack file read from `root`). */
+/** Renders the note of an event log (build artefacts found under `root`). */
 export async function noteFor(
     eventsFile: string,
     stackArg: string | undefined,
@@ -105,7 +105,12 @@ export async function noteFor(
             `${eventsFile} is a preview of ${stackOfEvents([events.steps[0].urn])}, not of ${stack} (${urnName(events.steps[0].urn)})`,
         );
     }
-    const { catalogue, stack: config } = loadStack(readStackFile(root, stack));
+    if (!Object.keys(events.config).some((k) => k.startsWith(`${PROJECT}:`))) {
+        throw new UsageError(
+            `${eventsFile}: the events carry no config of ${PROJECT}: not a preview of it`,
+        );
+    }
+    const { catalogue, stack: config } = loadStack(readPreludeConfig(events.config, stack));
     const model = noteModel(events, planStack(config, catalogue));
     const workDir = path.join(root, workDirOf(config));
     const note = renderNote(model, {

@@ -6,12 +6,13 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 
-import { loadStack, readStackFile } from "../../config";
+import { loadStack, readPreludeConfig } from "../../config";
+import { MANIFEST_PROPERTY, manifestDigest, parseManifest } from "../../model/packages";
 import { planStack } from "../../model/plan";
 import { findOwnNote, noteMarker } from "../../scripts/ci/gitlab/notes";
-import { parseArgs } from "../../scripts/ci/mr-note";
+import { noteFor, parseArgs } from "../../scripts/ci/mr-note";
 import { noteModel } from "../../scripts/ci/note/changes";
 import { EventLogError, readEventLog } from "../../scripts/ci/note/events";
 import { renderNote } from "../../scripts/ci/note/render";
@@ -26,22 +27,29 @@ const PROJECT = "os-image-pipeline";
 // A review stack (the lab's, a month on) and the events a preview of it sends
 // ---------------------------------------------------------------------------------------------
 
-/** A project root holding only stacks/Pulumi.review.yaml: the lab stack, a month on. */
-function reviewRoot(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-note-"));
+/** The review stack: the lab's, months on (debian12 in its fourth month, keep 3). */
+function reviewConfig(keep: unknown = 3): Record<string, string> {
     const doc = parse(fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.lab.yaml"), "utf8")) as {
-        config: Record<string, Record<string, Record<string, unknown>>>;
+        config: Record<string, Record<string, unknown>>;
     };
-    const distros = doc.config[`${PROJECT}:distros`];
-    distros.debian12 = {
+    doc.config[`${PROJECT}:distros`].debian12 = {
         arches: ["x86_64"],
-        releases: ["2026-10-01", "2026-11-01", "2026-12-01"],
-        keep: 2,
+        releases: ["2026-09-01", "2026-10-01", "2026-11-01", "2026-12-01"],
+        keep,
         promote: "2026-11-01",
     };
-    fs.mkdirSync(path.join(dir, "stacks"));
-    fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${STACK}.yaml`), stringify(doc));
-    return dir;
+    // As the engine's prelude has them: objects as JSON.
+    return Object.fromEntries(
+        Object.entries(doc.config).map(([k, v]) => [
+            k,
+            typeof v === "string" ? v : JSON.stringify(v),
+        ]),
+    );
+}
+
+/** A project root for the command: where the builds' manifests are found (.lab/work). */
+function reviewRoot(): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), "osip-note-"));
 }
 
 const TYPES = {
@@ -95,6 +103,40 @@ function step(s: StepSpec): string {
     });
 }
 
+/** Two builds' manifests (dpkg) and the bytes their images say they hold. */
+const MANIFESTS = {
+    production:
+        "# osimages package manifest: dpkg\nbash 5.2.15-2+b2 amd64\nlinux-image-6.1.0-26-cloud-amd64 6.1.112-1 amd64\nvim-tiny 2:9.0.1378-2 amd64\n",
+    candidate:
+        "# osimages package manifest: dpkg\nbash 5.2.15-2+b7 amd64\ncurl 7.88.1-10+deb12u8 amd64\nlinux-image-6.1.0-27-cloud-amd64 6.1.115-1 amd64\nvim-tiny 2:9.0.1378-2 amd64\n",
+};
+const BYTES = {
+    production: {
+        osimages_sha256: "a".repeat(64),
+        [MANIFEST_PROPERTY]: manifestDigest(parseManifest(MANIFESTS.production, "p")),
+    },
+    candidate: {
+        osimages_sha256: "b".repeat(64),
+        [MANIFEST_PROPERTY]: manifestDigest(parseManifest(MANIFESTS.candidate, "c")),
+    },
+};
+
+/** Writes the two builds' manifests where the local builder leaves them under `root`. */
+function writeManifests(root: string): void {
+    for (const [release, which] of [
+        ["2026-10-01", "production"],
+        ["2026-11-01", "candidate"],
+    ] as const) {
+        const dir = path.join(root, ".lab/work/debian12/x86_64", release);
+        fs.mkdirSync(dir, { recursive: true });
+        const sha = BYTES[which].osimages_sha256.slice(0, 12);
+        fs.writeFileSync(
+            path.join(dir, `debian12-x86_64-${release}-${sha}.packages`),
+            MANIFESTS[which],
+        );
+    }
+}
+
 const P = [TYPES.pipeline];
 const pipelineUrn = (name: string) => urn(P, name);
 const buildUrn = (name: string) => urn([...P, TYPES.build], name);
@@ -103,7 +145,7 @@ const runUrn = (name: string) => urn([...P, TYPES.imageTest, TYPES.run], name);
 const containerUrn = (name: string) => urn([...P, TYPES.container], name);
 
 /** The preview of the review stack: a new release built and tested, one promoted, one retired. */
-function reviewEvents(extra: string[] = [], summary = true): string {
+function reviewEvents(extra: string[] = [], summary = true, config = reviewConfig()): string {
     const d = "debian12-x86_64";
     const test = (mode: string, useCase: string) =>
         ["boot", "run"].map((part) =>
@@ -116,7 +158,7 @@ function reviewEvents(extra: string[] = [], summary = true): string {
             }),
         );
     const lines = [
-        event({ preludeEvent: { config: { [`${PROJECT}:testing`]: "{}" } } }),
+        event({ preludeEvent: { config } }),
         step({ op: "same", chain: ["pulumi:pulumi:Stack"], name: `${PROJECT}-${STACK}`, new: {} }),
         step({ op: "same", chain: P, name: d, new: {} }),
         step({
@@ -153,19 +195,44 @@ function reviewEvents(extra: string[] = [], summary = true): string {
             name: `${d}-bios-2026-11-01-image`,
             parent: glanceUrn(`${d}-bios-2026-11-01`),
             old: {
-                name: "Debian 12 - x86_64 [2026-11-01] TEST",
+                name: "DEBIAN12 - x86_64 [2026-11-01] TEST",
                 visibility: "shared",
                 hidden: false,
+                properties: BYTES.candidate,
             },
-            new: { name: "Debian 12 - x86_64", visibility: "public", hidden: false },
+            new: {
+                name: "DEBIAN12 - x86_64",
+                visibility: "public",
+                hidden: false,
+                properties: BYTES.candidate,
+            },
             diffs: ["name", "visibility", "properties"],
+        }),
+        step({
+            op: "update",
+            chain: [...P, TYPES.glance, TYPES.image],
+            name: `${d}-bios-2026-10-01-image`,
+            parent: glanceUrn(`${d}-bios-2026-10-01`),
+            old: {
+                name: "DEBIAN12 - x86_64",
+                visibility: "public",
+                hidden: false,
+                properties: BYTES.production,
+            },
+            new: {
+                name: "DEBIAN12 - x86_64 [2026-10-01]",
+                visibility: "public",
+                hidden: true,
+                properties: BYTES.production,
+            },
+            diffs: ["name", "hidden"],
         }),
         step({
             op: "delete",
             chain: [...P, TYPES.glance, TYPES.image],
-            name: `${d}-bios-2026-10-01-image`,
-            parent: glanceUrn(`${d}-bios-2026-10-01`),
-            old: { name: "Debian 12 - x86_64 [2026-10-01]", visibility: "public", hidden: true },
+            name: `${d}-bios-2026-09-01-image`,
+            parent: glanceUrn(`${d}-bios-2026-09-01`),
+            old: { name: "DEBIAN12 - x86_64 [2026-09-01]", visibility: "public", hidden: true },
         }),
         step({
             op: "create",
@@ -208,13 +275,9 @@ function diagnostic(severity: string, message: string, ephemeral = false): strin
 }
 
 function modelOf(text: string) {
-    const root = reviewRoot();
-    try {
-        const { catalogue, stack } = loadStack(readStackFile(root, STACK));
-        return noteModel(readEventLog(text, "events.jsonl"), planStack(stack, catalogue));
-    } finally {
-        fs.rmSync(root, { recursive: true, force: true });
-    }
+    const events = readEventLog(text, "events.jsonl");
+    const { catalogue, stack } = loadStack(readPreludeConfig(events.config, STACK));
+    return noteModel(events, planStack(stack, catalogue));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,7 +292,7 @@ describe("mr-note: the preview's engine events", () => {
             diagnostic("error", "gone soon", true),
         ]);
         const events = readEventLog(text, "events.jsonl");
-        assert.equal(events.steps.length, 15);
+        assert.equal(events.steps.length, 16);
         assert.deepEqual(events.changes, { create: 9, update: 1, delete: 2, same: 30 });
         assert.deepEqual(events.diagnostics, [
             { severity: "warning", urn: undefined, message: "a warning" },
@@ -274,16 +337,21 @@ describe("mr-note: what the preview does, per distro and arch", () => {
             "test 2026-12-01",
             "promote 2026-11-01",
             "visibility 2026-11-01",
-            "delete 2026-10-01",
+            "rename 2026-10-01",
+            "visibility 2026-10-01",
+            "delete 2026-09-01",
             "publish 2026-11-01",
         ]);
         assert.deepEqual(debian?.actions[5], {
             kind: "promote",
             release: "2026-11-01",
             bootMode: "bios",
-            from: "Debian 12 - x86_64 [2026-11-01] TEST",
-            to: "Debian 12 - x86_64",
-            build: { sha256: undefined, manifestSha256: undefined },
+            from: "DEBIAN12 - x86_64 [2026-11-01] TEST",
+            to: "DEBIAN12 - x86_64",
+            build: {
+                sha256: BYTES.candidate.osimages_sha256,
+                manifestSha256: BYTES.candidate[MANIFEST_PROPERTY],
+            },
         });
         assert.deepEqual(debian?.actions[3], {
             kind: "test",
@@ -327,13 +395,13 @@ describe("mr-note: what the preview does, per distro and arch", () => {
         const headline = lines.find((l) => l.startsWith("**1 build"));
         assert.equal(
             headline,
-            "**1 build · 2 uploads · 2 test runs · 1 promotion · 1 visibility change · 1 deletion · 1 published tag** " +
+            "**1 build · 2 uploads · 2 test runs · 1 promotion · 1 rename · 2 visibility changes · 1 deletion · 1 published tag** " +
                 "(resources: 9 to create, 1 to update, 2 to delete, 30 unchanged)",
         );
         assert.ok(note.indexOf(headline!) < note.indexOf("**debian12 x86_64**"));
         assert.ok(
             note.includes(
-                "- promote 2026-11-01: bios `Debian 12 - x86_64 [2026-11-01] TEST` → `Debian 12 - x86_64`\n",
+                "- promote 2026-11-01: bios `DEBIAN12 - x86_64 [2026-11-01] TEST` → `DEBIAN12 - x86_64`\n",
             ),
         );
         assert.ok(
@@ -342,9 +410,15 @@ describe("mr-note: what the preview does, per distro and arch", () => {
             ),
         );
         assert.ok(note.includes("- visibility 2026-11-01: bios shared → public\n"));
-        assert.ok(note.includes("- delete 2026-10-01: bios `Debian 12 - x86_64 [2026-10-01]`\n"));
+        assert.ok(
+            note.includes(
+                "- rename 2026-10-01: bios `DEBIAN12 - x86_64` → `DEBIAN12 - x86_64 [2026-10-01]`\n",
+            ),
+        );
+        assert.ok(note.includes("- visibility 2026-10-01: bios hidden false → hidden true\n"));
+        assert.ok(note.includes("- delete 2026-09-01: bios `DEBIAN12 - x86_64 [2026-09-01]`\n"));
         assert.ok(note.includes("No change: debian12cloud x86_64"));
-        assert.match(note, /<details><summary>debian12 x86_64: 11 steps<\/summary>/);
+        assert.match(note, /<details><summary>debian12 x86_64: 12 steps<\/summary>/);
         assert.ok(
             note.includes(
                 "| update | `debian12-x86_64-bios-2026-11-01-image` | `openstack:images/image:Image` | `name, visibility, properties` |",
@@ -364,6 +438,81 @@ describe("mr-note: what the preview does, per distro and arch", () => {
             /Details of 1 distros left out to keep this note short: see the job log/,
         );
         assert.ok(short.includes("- promote 2026-11-01"));
+    });
+
+    it("shows what a promotion changes inside the image: the packages, kernel first", async () => {
+        const root = reviewRoot();
+        try {
+            const file = path.join(root, "events.jsonl");
+            fs.writeFileSync(file, reviewEvents());
+            const missing = (await noteFor(file, undefined, {}, root)).note;
+            assert.match(
+                missing,
+                /#### Packages of debian12 x86_64: 2026-10-01 → 2026-11-01\n\nNot known: manifest not found: /,
+            );
+            writeManifests(root);
+            const { note } = await noteFor(file, undefined, {}, root);
+            const section = note.slice(note.indexOf("#### Packages of debian12 x86_64"));
+            assert.match(section, /1 upgraded, 0 downgraded, 2 added, 1 removed/);
+            const kernel = section.indexOf("linux-image-6.1.0-27-cloud-amd64");
+            assert.ok(kernel > 0 && kernel < section.indexOf("| upgraded | bash"), section);
+            assert.match(
+                section,
+                /\| upgraded \| bash \| amd64 \| 5\.2\.15-2\+b2 \| 5\.2\.15-2\+b7 \|/,
+            );
+            assert.ok(!section.includes("vim-tiny"), "an unchanged package is not listed");
+
+            // Bytes that are not the ones Glance holds: not compared.
+            fs.appendFileSync(
+                path.join(
+                    root,
+                    ".lab/work/debian12/x86_64/2026-11-01",
+                    `debian12-x86_64-2026-11-01-${"b".repeat(12)}.packages`,
+                ),
+                "zsh 5.9-4+b2 amd64\n",
+            );
+            const stale = (await noteFor(file, undefined, {}, root)).note;
+            assert.match(
+                stale,
+                /Not known: manifest .* has digest [0-9a-f]{64}, but the image says/,
+            );
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
+    it("renders real lab previews: a promotion, and a refused one", async () => {
+        // Recorded with `pulumi preview --event-log` of the lab stack (debug and info diagnostics,
+        // outputs and the inputs of unchanged resources left out to keep the files small).
+        const fixture = (name: string) => path.join(ROOT, "test", "fixtures", "events", name);
+        const promote = (await noteFor(fixture("lab-promote.jsonl"), undefined, {})).note;
+        assert.match(promote, /^<!-- os-image-pipeline preview: lab -->\n/);
+        assert.match(
+            promote,
+            /\*\*2 promotions · 2 visibility changes · 2 property updates\*\* \(resources: 26 to delete, 4 to update, 43 unchanged\)/,
+        );
+        assert.ok(
+            promote.includes(
+                "- promote 2026-11-01: bios `DEBIAN12 - x86_64 [2026-11-01] TEST` → `DEBIAN12 - x86_64`; " +
+                    "uefi `DEBIAN12 - x86_64 UEFI [2026-11-01] TEST` → `DEBIAN12 - x86_64 UEFI`\n",
+            ),
+        );
+        assert.ok(
+            promote.includes("- properties 2026-11-01: bios; uefi\n"),
+            "debian12cloud's evidence restated",
+        );
+        assert.match(promote, /<details><summary>debian12 x86_64: 28 steps<\/summary>/);
+        assert.ok(!promote.includes("outside the plan"), "the tests' machines are the distro's");
+
+        const refused = (await noteFor(fixture("lab-refused.jsonl"), undefined, {})).note;
+        assert.match(refused, /❌ the preview failed/);
+        assert.match(refused, /\*\*2 refused promotions\*\*/);
+        assert.ok(
+            refused.includes(
+                "- ⛔ promotion refused: cannot promote debian12 x86_64 (uefi) release 2026-12-01: it was never built and uploaded",
+            ),
+        );
+        assert.ok(refused.includes("No change: debian12cloud x86_64"));
     });
 
     it("parses its command line", () => {
@@ -569,9 +718,7 @@ describe("mr-note: end to end against a fake GitLab", function () {
             /the event log ends before the preview's summary: the preview did not finish/,
         );
 
-        fs.writeFileSync(events, reviewEvents());
-        const file = path.join(root, "stacks", `Pulumi.${STACK}.yaml`);
-        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("keep: 2", "keep: two"));
+        fs.writeFileSync(events, reviewEvents([], true, reviewConfig("two")));
         const bad = await runNote(["--events", events], env, root);
         assert.equal(bad.code, 1);
         assert.match(bad.stderr, /stacks\/Pulumi\.review\.yaml.*keep/);

@@ -7,6 +7,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../../.." || exit 2
 OUT=${OSIP_JOB_OUT:-.}
 mkdir -p "$OUT"
 
+# `--event-log` (the engine's events as JSON lines, what the Automation API reads too) is one of
+# the CLI's debug flags: without this, preview and up refuse it as an unknown flag.
+export PULUMI_DEBUG_COMMANDS=true
+
 log() { echo "[${CI_JOB_NAME:-ci} $(date +%T)] $*" >&2; }
 
 # Exits 2 naming every variable of the list that is unset or blank.

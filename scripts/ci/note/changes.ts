@@ -2,7 +2,7 @@
 // (through the component names of model/resourceNames.ts), then read as the actions a reviewer
 // cares about. The plan is computed from the same stack config the preview ran with.
 import type { OpType } from "@pulumi/pulumi/automation";
-import { BootMode, UseCase } from "../../../distros/schema";
+import { BootMode, USE_CASES, UseCase } from "../../../distros/schema";
 import { bootModesOf, buildKey } from "../../../model/lifecycle";
 import { MANIFEST_PROPERTY } from "../../../model/packages";
 import { PipelineRecord, refusalSubject, StackPlan } from "../../../model/plan";
@@ -22,13 +22,18 @@ interface Identity {
     stage?: string;
 }
 
-/** The component types each role's records are registered as. */
-const COMPONENT_TYPES: Record<Role, string[]> = {
-    build: ["osimages:build:ImageBuild"],
-    glance: ["osimages:glance:GlanceImage"],
-    test: ["osimages:test:TestRun"],
-    container: ["osimages:container:ContainerImage"],
+/** The role of each component type whose records the plan names. */
+const ROLES: Record<string, Role> = {
+    "osimages:build:ImageBuild": "build",
+    "osimages:glance:GlanceImage": "glance",
+    "osimages:test:ImageTest": "test",
+    "osimages:compute:TestInstance": "test",
+    "osimages:test:TestRun": "test",
+    "osimages:container:ContainerImage": "container",
 };
+const TYPE_OF = Object.fromEntries(
+    Object.entries(ROLES).map(([type]) => [type.split(":").at(-1), type]),
+) as Record<string, string>;
 
 export type Action =
     | { kind: "build"; release: string }
@@ -44,6 +49,7 @@ export type Action =
           build: ImageBytes;
       }
     | { kind: "visibility"; release: string; bootMode: BootMode; from: string; to: string }
+    | { kind: "properties"; release: string; bootMode: BootMode }
     | { kind: "delete"; release: string; bootMode: BootMode; name: string }
     | { kind: "container"; release: string }
     | { kind: "publish" | "unpublish"; release: string; tag: string }
@@ -80,8 +86,9 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 function identities(plan: StackPlan): Map<string, Identity> {
     const table = new Map<string, Identity>();
-    const add = (role: Role, name: string, id: Omit<Identity, "role">) => {
-        for (const type of COMPONENT_TYPES[role]) table.set(`${type}::${name}`, { ...id, role });
+    const add = (component: string, name: string, id: Omit<Identity, "role">) => {
+        const type = TYPE_OF[component];
+        table.set(`${type}::${name}`, { ...id, role: ROLES[type] });
     };
     for (const p of plan.pipelines) {
         const modes = bootModesOf(p.entry, p.arch);
@@ -91,16 +98,19 @@ function identities(plan: StackPlan): Map<string, Identity> {
         ];
         for (const { release, stage } of releases) {
             const base = { pipeline: p, release, stage };
-            add("build", names.buildName(p.name, release), base);
-            add("container", names.containerName(p.name, release), base);
+            add("ImageBuild", names.buildName(p.name, release), base);
+            add("ContainerImage", names.containerName(p.name, release), base);
             for (const bootMode of modes) {
                 const image = names.imageComponentName(
                     buildKey(p.distro, p.arch, bootMode, release),
                 );
-                add("glance", image, { ...base, bootMode });
-                const useCases = p.releases.find((r) => r.release === release)?.images[0]?.useCases;
-                for (const useCase of useCases ?? []) {
-                    add("test", names.testRunName(image, useCase), { ...base, bootMode, useCase });
+                add("GlanceImage", image, { ...base, bootMode });
+                add("ImageTest", image, { ...base, bootMode });
+                // Every use case: a promoted release's tests (no longer planned) are deleted.
+                for (const useCase of USE_CASES) {
+                    const id = { ...base, bootMode, useCase };
+                    add("TestRun", names.testRunName(image, useCase), id);
+                    add("TestInstance", names.testInstanceName(image, useCase), id);
                 }
             }
         }
@@ -193,6 +203,10 @@ function imageActions(step: Step, id: Identity, bootMode: BootMode): Action[] {
         const label = key === "hidden" ? (v: string) => `hidden ${v}` : (v: string) => v;
         actions.push({ kind: "visibility", release, bootMode, from: label(from), to: label(to) });
     }
+    // Only its properties: the evidence restated, a new manifest digest, the catalogue's.
+    if (actions.length === 0 && step.changedKeys.includes("properties")) {
+        actions.push({ kind: "properties", release, bootMode });
+    }
     return actions;
 }
 
@@ -250,7 +264,7 @@ export function noteModel(events: PreviewEvents, plan: StackPlan): NoteModel {
         other,
         errors: otherErrors,
         warnings: events.diagnostics.filter((d) => d.severity === "warning").map((d) => d.message),
-        failed: errors.length > 0 || events.cancelled,
+        failed: events.failed,
         changes: events.changes,
     };
 }

@@ -31,8 +31,8 @@ export interface PreviewEvents {
     changes: Partial<Record<OpType, number>>;
     /** The stack config the engine ran with (`project:key` → value; objects as JSON). */
     config: Record<string, string>;
-    /** Whether the preview was cancelled. */
-    cancelled: boolean;
+    /** Whether the engine's summary says the preview failed (or an error was reported). */
+    failed: boolean;
 }
 
 /** A problem with the event log itself (unreadable, truncated): no note may be written from it. */
@@ -78,7 +78,7 @@ export function readEventLog(text: string, file: string): PreviewEvents {
         diagnostics: [],
         changes: {},
         config: {},
-        cancelled: false,
+        failed: false,
     };
     let summarised = false;
     const lines = text.split("\n");
@@ -101,13 +101,17 @@ export function readEventLog(text: string, file: string): PreviewEvents {
             const d = diagnosticOf(event.diagnosticEvent);
             if (d) result.diagnostics.push(d);
         }
-        if (event.cancelEvent) result.cancelled = true;
         if (event.summaryEvent) {
             summarised = true;
             result.changes = { ...event.summaryEvent.resourceChanges };
+            // `result` is newer than the SDK's type; without it, errors tell a failed preview.
+            const verdict = (event.summaryEvent as { result?: string }).result;
+            result.failed ||= verdict !== undefined && verdict !== "succeeded";
         }
     });
-    if (!summarised && !result.cancelled) {
+    result.failed ||= result.diagnostics.some((d) => d.severity === "error");
+    // The engine's last event is a cancelEvent either way: the summary is what says it finished.
+    if (!summarised) {
         throw new EventLogError(
             `${file}: the event log ends before the preview's summary: the preview did not finish ` +
                 "(killed, or the engine failed before it started); nothing to show",

@@ -40,6 +40,7 @@ const HEADLINE: [Action["kind"], string, string][] = [
     ["promote", "promotion", "promotions"],
     ["rename", "rename", "renames"],
     ["visibility", "visibility change", "visibility changes"],
+    ["properties", "property update", "property updates"],
     ["delete", "deletion", "deletions"],
     ["container", "container build", "container builds"],
     ["publish", "published tag", "published tags"],
@@ -85,6 +86,8 @@ function detail(a: Action): string {
             return `${a.bootMode} ${code(a.name)}`;
         case "test":
             return `${a.bootMode} on ${a.useCase}`;
+        case "properties":
+            return a.bootMode;
         case "promote":
         case "rename":
             return `${a.bootMode} ${code(a.from)} → ${code(a.to)}`;
