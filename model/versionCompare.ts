@@ -45,26 +45,9 @@ function dpkgPartCompare(a: string, b: string): Ordering {
     return 0;
 }
 
-/** `[epoch:]upstream[-revision]`: the epoch before the first colon, the revision after the last hyphen. */
-function splitDebianVersion(v: string): { epoch: number; upstream: string; revision: string } {
-    const colon = v.indexOf(":");
-    const epoch = colon >= 0 ? Number(v.slice(0, colon)) : 0;
-    const rest = v.slice(colon + 1);
-    const hyphen = rest.lastIndexOf("-");
-    return hyphen >= 0
-        ? { epoch, upstream: rest.slice(0, hyphen), revision: rest.slice(hyphen + 1) }
-        : { epoch, upstream: rest, revision: "" };
-}
-
 /** Compares two Debian versions as `dpkg --compare-versions` does. */
 export function compareDebianVersions(a: string, b: string): Ordering {
-    const x = splitDebianVersion(a);
-    const y = splitDebianVersion(b);
-    return (
-        sign(x.epoch - y.epoch) ||
-        dpkgPartCompare(x.upstream, y.upstream) ||
-        dpkgPartCompare(x.revision, y.revision)
-    );
+    return compareEvr(a, b, dpkgPartCompare);
 }
 
 /** rpm's rpmvercmp on one version or release string, `~` (sorts first) and `^` (sorts after the base) included. */
@@ -116,8 +99,11 @@ export function rpmvercmp(a: string, b: string): Ordering {
     return one === "" ? -1 : 1;
 }
 
-/** `epoch:version-release`, the epoch optional (0), the release after the last hyphen. */
-function splitRpmEvr(evr: string): { epoch: number; version: string; release: string } {
+/**
+ * `[epoch:]version[-release]`, split alike for dpkg (upstream-revision) and rpm (version-release):
+ * the epoch before the first colon (0 without one), the release after the last hyphen.
+ */
+function splitEvr(evr: string): { epoch: number; version: string; release: string } {
     const colon = evr.indexOf(":");
     const epoch = colon >= 0 ? Number(evr.slice(0, colon)) : 0;
     const rest = evr.slice(colon + 1);
@@ -127,13 +113,14 @@ function splitRpmEvr(evr: string): { epoch: number; version: string; release: st
         : { epoch, version: rest, release: "" };
 }
 
+/** Epoch, then version, then release, each part by the package manager's own comparison. */
+function compareEvr(a: string, b: string, part: (x: string, y: string) => Ordering): Ordering {
+    const x = splitEvr(a);
+    const y = splitEvr(b);
+    return sign(x.epoch - y.epoch) || part(x.version, y.version) || part(x.release, y.release);
+}
+
 /** Compares two `epoch:version-release` strings as rpm does (epoch, then version, then release). */
 export function compareRpmVersions(a: string, b: string): Ordering {
-    const x = splitRpmEvr(a);
-    const y = splitRpmEvr(b);
-    return (
-        sign(x.epoch - y.epoch) ||
-        rpmvercmp(x.version, y.version) ||
-        rpmvercmp(x.release, y.release)
-    );
+    return compareEvr(a, b, rpmvercmp);
 }
