@@ -1,27 +1,18 @@
 // Which distros of a stack failed their `pulumi up --continue-on-error`, from the engine's event
-// log (`--event-log`, JSON lines): each failed resource and error diagnostic is given to the
-// distro/arch pipeline (`cs9-x86_64`) whose name starts its resource name; an error tied to no
-// pipeline (bad config, the evidence gate) failed the update before the distros.
+// log (`--event-log`, JSON lines): each failed resource and error diagnostic is given to its
+// distro/arch pipeline as the merge request's note attributes them (the plan of the config the
+// update ran with, the components' names); an error of no pipeline's (bad config, the evidence
+// gate) failed the update before the distros.
 //
 // Usage: ts-node scripts/ci/up-summary.ts --stack <stack> --events <file> --status <pulumi's exit>
 //        [--out up-summary.json]
 // Prints one line per pipeline, writes the same as JSON, exits 0 when the update succeeded, else 1.
 import * as fs from "fs";
-import * as path from "path";
 import { parseArgs } from "util";
-import { parse as parseYaml } from "yaml";
-import { PROJECT, stackFilePath } from "../../config";
-import { loadCatalogue } from "../../distros/catalogue";
-import { Arch } from "../../distros/schema";
-import { archesOf } from "../../model/lifecycle";
-
-const ROOT = path.join(__dirname, "..", "..");
-
-/** The engine events this summary reads (sdk/go/common/apitype/events.go). */
-interface EngineEvent {
-    resOpFailedEvent?: { metadata: { urn: string; op: string } };
-    diagnosticEvent?: { urn?: string; message: string; severity: string };
-}
+import { loadStack, readPreludeConfig } from "../../config";
+import { planStack } from "../../model/plan";
+import { pipelineAttribution } from "./note/changes";
+import { PreviewEvents, readEventLog, urnName } from "./note/events";
 
 export interface Failure {
     resource: string;
@@ -37,73 +28,47 @@ export interface UpSummary {
     stackErrors: string[];
 }
 
-/** The pipelines a stack file declares, `<distro>-<arch>`, read without judging the file. */
-export function stackPipelines(root: string, stack: string): string[] {
-    const doc = parseYaml(fs.readFileSync(path.join(root, stackFilePath(stack)), "utf8")) as {
-        config?: Record<string, unknown>;
-    } | null;
-    const distros = (doc?.config?.[`${PROJECT}:distros`] ?? {}) as Record<
-        string,
-        { arches?: Arch[] } | null
-    >;
-    const catalogue = loadCatalogue();
-    return Object.entries(distros).flatMap(([key, d]) => {
-        const entry = catalogue.get(key);
-        return entry ? archesOf(d ?? {}, entry).map((arch) => `${key}-${arch}`) : [];
-    });
-}
-
-/** The event log's events; a line cut short by a killed engine is skipped. */
-export function readEvents(text: string): EngineEvent[] {
-    return text.split("\n").flatMap((line) => {
-        try {
-            return line.trim() ? [JSON.parse(line) as EngineEvent] : [];
-        } catch {
-            return [];
-        }
-    });
-}
-
-// Pulumi's colour directives (`<{%fg 1%}>`) and any ANSI escapes left in a message.
-const clean = (m: string) =>
-    m
-        // eslint-disable-next-line no-control-regex
-        .replace(/<\{%[^%]*%\}>|\u001b\[[0-9;]*m/g, "")
-        .trim();
-
-/** The pipeline a resource belongs to: the longest pipeline name that starts its name. */
-function pipelineOf(urn: string, pipelines: string[]): string | undefined {
-    const name = urn.split("::").at(-1) ?? "";
-    return pipelines
-        .filter((p) => name === p || name.startsWith(`${p}-`))
-        .sort((a, b) => b.length - a.length)[0];
+/** The update's pipelines and who owns a URN; none when its config does not even load. */
+function attribution(events: PreviewEvents, stack: string) {
+    try {
+        const { catalogue, stack: config } = loadStack(readPreludeConfig(events.config, stack));
+        const plan = planStack(config, catalogue);
+        const owner = pipelineAttribution(plan, events.steps);
+        return {
+            pipelines: plan.pipelines.map((p) => p.name),
+            owner: (urn: string) => owner(urn)?.name,
+        };
+    } catch {
+        // The program refused the same config: its error diagnostic says why.
+        return { pipelines: [], owner: () => undefined };
+    }
 }
 
 export function summarize(
     stack: string,
     status: number,
-    pipelines: string[],
-    events: EngineEvent[],
-): UpSummary {
+    events: PreviewEvents,
+): UpSummary & { pipelines: string[] } {
+    const { pipelines, owner } = attribution(events, stack);
     const failed: Record<string, Failure[]> = {};
     const stackErrors: string[] = [];
-    const failureOf = (pipeline: string, resource: string) => {
+    const failureOf = (pipeline: string, urn: string) => {
         const list = (failed[pipeline] ??= []);
-        let f = list.find((x) => x.resource === resource);
-        if (!f) list.push((f = { resource, messages: [] }));
+        let f = list.find((x) => x.resource === urnName(urn));
+        if (!f) list.push((f = { resource: urnName(urn), messages: [] }));
         return f;
     };
-    for (const e of events) {
-        const urn = e.resOpFailedEvent?.metadata.urn ?? e.diagnosticEvent?.urn ?? "";
-        if (e.diagnosticEvent && e.diagnosticEvent.severity !== "error") continue;
-        if (!e.resOpFailedEvent && !e.diagnosticEvent) continue;
-        const pipeline = pipelineOf(urn, pipelines);
-        const message = e.diagnosticEvent ? clean(e.diagnosticEvent.message) : "";
+    const errors = events.diagnostics.filter((d) => d.severity === "error");
+    for (const { urn, message } of [
+        ...errors,
+        ...events.failedUrns.map((urn) => ({ urn, message: "" })),
+    ]) {
+        const pipeline = urn ? owner(urn) : undefined;
         if (!pipeline) {
             if (message) stackErrors.push(message);
             continue;
         }
-        const f = failureOf(pipeline, urn.split("::").at(-1) ?? urn);
+        const f = failureOf(pipeline, urn!);
         if (message && !f.messages.includes(message)) f.messages.push(message);
     }
     if (status !== 0 && Object.keys(failed).length === 0 && stackErrors.length === 0) {
@@ -116,6 +81,7 @@ export function summarize(
         failed,
         succeeded: stackFailed ? [] : pipelines.filter((p) => !failed[p]),
         stackErrors,
+        pipelines,
     };
 }
 
@@ -155,11 +121,12 @@ function main(argv: string[]): number {
         );
         return 2;
     }
-    const pipelines = stackPipelines(ROOT, values.stack);
-    const events = fs.existsSync(values.events)
-        ? readEvents(fs.readFileSync(values.events, "utf8"))
-        : [];
-    const summary = summarize(values.stack, Number(values.status), pipelines, events);
+    const text = fs.existsSync(values.events) ? fs.readFileSync(values.events, "utf8") : "";
+    const { pipelines, ...summary } = summarize(
+        values.stack,
+        Number(values.status),
+        readEventLog(text, values.events, true),
+    );
     console.log(summaryLines(summary, pipelines).join("\n"));
     fs.writeFileSync(values.out, `${JSON.stringify(summary, null, 2)}\n`);
     return summary.status === 0 ? 0 : 1;

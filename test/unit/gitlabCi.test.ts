@@ -119,16 +119,20 @@ const PULUMI_ENV = {
     PULUMI_CONFIG_PASSPHRASE: "lab",
 };
 
-// A recorded event log of a lab `up` where debian12's UEFI image failed its tests (the shape of
-// sdk/go/common/apitype/events.go; messages carry the engine's colour directives).
+// The event log of a lab `up` in which debian12cloud's UEFI image failed its tests: the prelude
+// and steps of a real lab preview (test/fixtures/events/), then the failure as the engine reports
+// it (messages carry the engine's colour directives).
 const EVIDENCE_URN =
-    "urn:pulumi:lab::os-image-pipeline::osimages:index:DistroPipeline$osimages:index:ImageTest$command:local:Command::debian12-x86_64-uefi-2026-11-01-evidence";
+    "urn:pulumi:lab::os-image-pipeline::osimages:pipeline:DistroPipeline$osimages:test:ImageTest$command:local:Command::debian12cloud-x86_64-uefi-2026-11-01-evidence";
 const UP_EVENTS = [
-    { sequence: 0, timestamp: 1, preludeEvent: { config: {} } },
-    { sequence: 1, timestamp: 2, diagnosticEvent: { urn: EVIDENCE_URN, message: "<{%fg 1%}>tests failed: unmanaged-virtual: site/dns<{%reset%}>\n", color: "raw", severity: "error" } },
-    { sequence: 2, timestamp: 3, resOpFailedEvent: { metadata: { urn: EVIDENCE_URN, op: "create", type: "command:local:Command" }, status: 1, steps: 1 } },
-    { sequence: 3, timestamp: 4, diagnosticEvent: { urn: "urn:pulumi:lab::os-image-pipeline::command:local:Command::debian12cloud-x86_64-2026-11-01-build", message: "building\n", color: "raw", severity: "info" } },
-].map((e) => JSON.stringify(e)).join("\n"); // prettier-ignore
+    ...fs
+        .readFileSync(path.join(ROOT, "test", "fixtures", "events", "lab-promote.jsonl"), "utf8")
+        .split("\n")
+        .filter((line) => line.includes('"resourcePreEvent"') || line.includes('"preludeEvent"')),
+    JSON.stringify({ sequence: 1e6, timestamp: 2, diagnosticEvent: { urn: EVIDENCE_URN, message: "<{%fg 1%}>tests failed: unmanaged-virtual: site/dns<{%reset%}>\n", color: "raw", severity: "error" } }),
+    JSON.stringify({ sequence: 1e6 + 1, timestamp: 3, resOpFailedEvent: { metadata: { urn: EVIDENCE_URN, op: "create", type: "command:local:Command" }, status: 1, steps: 1 } }),
+    JSON.stringify({ sequence: 1e6 + 2, timestamp: 4, diagnosticEvent: { urn: "urn:pulumi:lab::os-image-pipeline::command:local:Command::debian12-x86_64-2026-11-01-build", message: "building\n", color: "raw", severity: "info" } }),
+].join("\n"); // prettier-ignore
 
 describe("the CI job scripts, run here", function () {
     this.timeout(300_000);
@@ -164,9 +168,12 @@ describe("the CI job scripts, run here", function () {
 
     it("up: --continue-on-error, then which distros failed, from the event log", () => {
         // The recorded log reaches the stand-in pulumi through the environment.
-        const run = runJob("up.sh", { ...PULUMI_ENV, UP_EVENTS }, {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osip-up-events-"));
+        const UP_EVENTS_FILE = path.join(dir, "up-events.jsonl");
+        fs.writeFileSync(UP_EVENTS_FILE, UP_EVENTS);
+        const run = runJob("up.sh", { ...PULUMI_ENV, UP_EVENTS_FILE }, {
             pulumi: [
-                'if [[ $1 == up ]]; then printf "%s\\n" "$UP_EVENTS" >"${@: -1}"; exit 255; fi',
+                'if [[ $1 == up ]]; then cp "$UP_EVENTS_FILE" "${@: -1}"; exit 255; fi',
                 'if [[ $1 == stack && $2 == output ]]; then echo \'{"report":{}}\'; fi',
             ].join("\n"),
             npm: STAND_IN_NPM,
@@ -176,11 +183,13 @@ describe("the CI job scripts, run here", function () {
             run.calls.some((c) => /^pulumi up --yes --refresh --continue-on-error --stack lab /.test(c)),
             run.calls.join("\n"),
         );
-        assert.match(run.stdout, /debian12-x86_64: FAILED\n\s+debian12-x86_64-uefi-2026-11-01-evidence\n\s+tests failed: unmanaged-virtual: site\/dns\n/);
-        assert.match(run.stdout, /debian12cloud-x86_64: ok/);
+        assert.match(run.stdout, /debian12cloud-x86_64: FAILED\n\s+debian12cloud-x86_64-uefi-2026-11-01-evidence\n\s+tests failed: unmanaged-virtual: site\/dns\n/);
+        assert.match(run.stdout, /debian12-x86_64: ok/);
         const summary = JSON.parse(fs.readFileSync(path.join(run.out, "up-summary.json"), "utf8"));
-        assert.deepStrictEqual(Object.keys(summary.failed), ["debian12-x86_64"]);
-        assert.deepStrictEqual(summary.succeeded, ["debian12cloud-x86_64"]);
+        assert.deepStrictEqual(Object.keys(summary.failed), ["debian12cloud-x86_64"]);
+        assert.deepStrictEqual(summary.succeeded, ["debian12-x86_64"]);
+        assert.deepStrictEqual(summary.stackErrors, []);
+        fs.rmSync(dir, { recursive: true, force: true });
         assert.strictEqual(fs.readFileSync(path.join(run.out, "stack-outputs.json"), "utf8").trim(), '{"report":{}}');
     }); // prettier-ignore
 

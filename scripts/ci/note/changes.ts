@@ -118,6 +118,28 @@ function identities(plan: StackPlan): Map<string, Identity> {
     return table;
 }
 
+/**
+ * Which distro pipeline a resource belongs to, by URN: through its own step's parent (from the
+ * events), or the URN itself when no step names it.
+ */
+export function pipelineAttribution(
+    plan: StackPlan,
+    steps: Step[],
+): (urn: string) => PipelineRecord | undefined {
+    const table = identities(plan);
+    const byUrn = new Map(steps.map((s) => [s.urn, s]));
+    return (urn) => {
+        const step = byUrn.get(urn) ?? {
+            op: "same",
+            urn,
+            type: urnType(urn),
+            name: urnName(urn),
+            changedKeys: [],
+        };
+        return identify(step, table)?.pipeline;
+    };
+}
+
 /** The last type of a URN's type chain (`parent$child`), as registered. */
 function urnType(urn: string): string {
     const parts = urn.split("::");

@@ -31,8 +31,12 @@ export interface PreviewEvents {
     changes: Partial<Record<OpType, number>>;
     /** The stack config the engine ran with (`project:key` → value; objects as JSON). */
     config: Record<string, string>;
-    /** Whether the engine's summary says the preview failed (or an error was reported). */
+    /** Whether the engine's summary says the operation failed (or an error was reported). */
     failed: boolean;
+    /** Resources whose step failed (an update's resOpFailedEvent). */
+    failedUrns: string[];
+    /** Whether the log reaches the engine's summary (only a partial read accepts one that does not). */
+    complete: boolean;
 }
 
 /** A problem with the event log itself (unreadable, truncated): no note may be written from it. */
@@ -70,15 +74,18 @@ function diagnosticOf(d: DiagnosticEvent): PreviewEvents["diagnostics"][number] 
 
 /**
  * Reads an event log. Throws an EventLogError naming the file and line when a line is not an
- * engine event, and when the log has no summary: the preview did not run to its end.
+ * engine event, and when the log has no summary: the preview did not run to its end. A `partial`
+ * read (what an update got done before it was killed) skips a cut last line and takes no summary.
  */
-export function readEventLog(text: string, file: string): PreviewEvents {
+export function readEventLog(text: string, file: string, partial = false): PreviewEvents {
     const result: PreviewEvents = {
         steps: [],
         diagnostics: [],
         changes: {},
         config: {},
         failed: false,
+        failedUrns: [],
+        complete: false,
     };
     let summarised = false;
     const lines = text.split("\n");
@@ -88,6 +95,7 @@ export function readEventLog(text: string, file: string): PreviewEvents {
         try {
             event = JSON.parse(line) as EngineEvent;
         } catch {
+            if (partial && i >= lines.length - 2) return;
             const where = i === lines.length - 1 ? " (the log ends mid-event)" : "";
             throw new EventLogError(`${file}:${i + 1}: not a JSON engine event${where}`);
         }
@@ -101,6 +109,7 @@ export function readEventLog(text: string, file: string): PreviewEvents {
             const d = diagnosticOf(event.diagnosticEvent);
             if (d) result.diagnostics.push(d);
         }
+        if (event.resOpFailedEvent) result.failedUrns.push(event.resOpFailedEvent.metadata.urn);
         if (event.summaryEvent) {
             summarised = true;
             result.changes = { ...event.summaryEvent.resourceChanges };
@@ -111,7 +120,8 @@ export function readEventLog(text: string, file: string): PreviewEvents {
     });
     result.failed ||= result.diagnostics.some((d) => d.severity === "error");
     // The engine's last event is a cancelEvent either way: the summary is what says it finished.
-    if (!summarised) {
+    result.complete = summarised;
+    if (!summarised && !partial) {
         throw new EventLogError(
             `${file}: the event log ends before the preview's summary: the preview did not finish ` +
                 "(killed, or the engine failed before it started); nothing to show",
