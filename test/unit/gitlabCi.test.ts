@@ -148,11 +148,18 @@ describe("the CI job scripts, run here", function () {
 
     it("preview: the preview's event log goes to the note, and the job keeps the preview's status", () => {
         const r = runJob("preview.sh", PULUMI_ENV, {
-            pulumi: 'if [[ $1 == preview ]]; then echo "{}" >"${@: -1}"; exit 3; fi',
+            pulumi: [
+                "if [[ $1 == preview ]]; then",
+                `  echo '{"sequence":1,"diagnosticEvent":{"message":"GET /v2/images","severity":"debug"}}' >"\${@: -1}"`,
+                `  echo '{"sequence":2,"summaryEvent":{}}' >>"\${@: -1}"; exit 3`,
+                "fi",
+            ].join("\n"),
             npm: STAND_IN_NPM,
         });
         assert.strictEqual(r.status, 3, r.stderr);
         const events = path.join(r.out, "preview-events.jsonl");
+        // The artefact keeps no provider debug output.
+        assert.strictEqual(fs.readFileSync(events, "utf8"), '{"sequence":2,"summaryEvent":{}}\n');
         assert.deepStrictEqual(r.calls.slice(-3), [
             "pulumi stack select lab --create --non-interactive",
             `pulumi preview --stack lab --diff --non-interactive --event-log ${events}`,

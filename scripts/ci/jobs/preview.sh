@@ -13,6 +13,7 @@ select_stack
 log "pulumi preview of $STACK"
 rc=0
 pulumi preview --stack "$STACK" --diff --non-interactive --event-log "$OUT/preview-events.jsonl" || rc=$?
+drop_debug_events "$OUT/preview-events.jsonl"
 note=0
 npm run --silent mr-note -- --events "$OUT/preview-events.jsonl" --stack "$STACK" || note=$?
 exit "$((rc != 0 ? rc : note))"

@@ -15,6 +15,7 @@ log "pulumi up of $STACK"
 rc=0
 pulumi up --yes --refresh --continue-on-error --stack "$STACK" --non-interactive \
     --suppress-progress --event-log "$OUT/up-events.jsonl" || rc=$?
+drop_debug_events "$OUT/up-events.jsonl"
 # For the report and the artefacts; an update that failed early may have no outputs.
 pulumi stack output --json --stack "$STACK" >"$OUT/stack-outputs.json" 2>/dev/null ||
     echo '{}' >"$OUT/stack-outputs.json"
