@@ -426,6 +426,14 @@ describe("mr-note: what the preview does, per distro and arch", () => {
         );
     });
 
+    it("renders the same note whatever order the engine sent the steps in", () => {
+        const lines = reviewEvents().trimEnd().split("\n");
+        const reversed = [lines[0], ...lines.slice(1, -1).reverse(), lines.at(-1)!].join("\n");
+        const ctx = { stack: STACK };
+        const sections = (text: string) => renderNote(modelOf(text), ctx).split("<details>")[0];
+        assert.equal(sections(reversed), sections(reviewEvents()));
+    });
+
     it("stays under its budget by leaving details out first, and says so", () => {
         const model = modelOf(reviewEvents());
         const whole = renderNote(model, { stack: STACK });

@@ -62,19 +62,25 @@ function headline(model: NoteModel): string {
     return `**${parts.length ? parts.join(" · ") : "no image changes"}** (resources: ${resources})`;
 }
 
-/** One line per kind and release: `upload 2026-12-01: bios `A`; uefi `B``. */
+/**
+ * One line per kind and release (`upload 2026-12-01: bios `A`; uefi `B``), in the headline's
+ * order, details sorted: the engine's step order varies, a re-posted note should not.
+ */
 function actionLines(actions: Action[]): string[] {
+    const order = (a: Action) => HEADLINE.findIndex(([kind]) => kind === a.kind);
+    const sorted = [...actions].sort(
+        (a, b) =>
+            order(a) - order(b) ||
+            ("release" in a && "release" in b ? a.release.localeCompare(b.release) : 0),
+    );
     const groups = new Map<string, string[]>();
-    for (const a of actions) {
+    for (const a of sorted) {
         const key = a.kind === "refused" ? `refused ${a.reason}` : `${a.kind} ${a.release}`;
-        groups.set(
-            key,
-            [...(groups.get(key) ?? []), detail(a)].filter((d) => d !== ""),
-        );
+        groups.set(key, [...(groups.get(key) ?? []), detail(a)]);
     }
     return [...groups].map(([key, details]) => {
         if (key.startsWith("refused ")) return `⛔ promotion refused: ${key.slice(8)}`;
-        const unique = [...new Set(details)];
+        const unique = [...new Set(details.filter((d) => d !== ""))].sort();
         return unique.length ? `${key}: ${unique.join("; ")}` : key;
     });
 }
