@@ -98,11 +98,12 @@ export async function noteFor(
         throw new UsageError(`cannot read the event log ${eventsFile}: ${(err as Error).message}`);
     }
     const events = readEventLog(text, eventsFile);
-    const stack = stackArg ?? stackOfEvents(events.steps.map((s) => s.urn));
+    const previewed = stackOfEvents(events.steps.map((s) => s.urn));
+    const stack = stackArg ?? previewed;
     if (!stack) throw new UsageError(`${eventsFile}: no resource names the stack; pass --stack`);
-    if (events.steps.length > 0 && stackOfEvents([events.steps[0].urn]) !== stack) {
+    if (previewed !== undefined && previewed !== stack) {
         throw new UsageError(
-            `${eventsFile} is a preview of ${stackOfEvents([events.steps[0].urn])}, not of ${stack} (${urnName(events.steps[0].urn)})`,
+            `${eventsFile} is a preview of ${previewed}, not of ${stack} (${urnName(events.steps[0].urn)})`,
         );
     }
     if (!Object.keys(events.config).some((k) => k.startsWith(`${PROJECT}:`))) {
