@@ -164,9 +164,10 @@ describe("the program under mocks", () => {
             assert.strictEqual(env.LAB_USER, "debian");
             // Each firmware variant boots with its own firmware: SeaBIOS here, UEFI for its twin.
             assert.strictEqual(env.FIRMWARE, "bios");
-            // An unusable machine is retried once on a fresh one (default), each with the boot timeout.
-            assert.deepStrictEqual([env.BOOT_ATTEMPTS, env.LAB_BOOT_WAIT], ["2", "900"]);
-            assert.deepStrictEqual(vm.customTimeouts, { create: "2400s", update: "" });
+            // An unusable machine is retried once on a fresh one (default), each with the lab
+            // stack's bootTimeout (25m); the engine waits for both and the ten minutes around them.
+            assert.deepStrictEqual([env.BOOT_ATTEMPTS, env.LAB_BOOT_WAIT], ["2", "1500"]);
+            assert.deepStrictEqual(vm.customTimeouts, { create: "3600s", update: "" });
             const twin = byName(resources, "debian12-x86_64-uefi-2026-11-01-unmanaged-virtual-vm");
             assert.strictEqual(
                 (twin.inputs.environment as Record<string, string>).FIRMWARE,
