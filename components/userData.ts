@@ -28,7 +28,7 @@ export function agentBootstrapScript(agent: AgentSettings): string {
     const hosts = agent.address
         ? [
               `# ${agent.server} is outside the machine's DNS.`,
-              `grep -q '[[:space:]]${agent.server}$' /etc/hosts || echo '${agent.address} ${agent.server}' >>/etc/hosts`,
+              `grep -qs '[[:space:]]${agent.server}$' /etc/hosts || echo '${agent.address} ${agent.server}' >>/etc/hosts`,
           ]
         : [];
     return [

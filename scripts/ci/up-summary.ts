@@ -28,7 +28,10 @@ export interface UpSummary {
     stackErrors: string[];
 }
 
-/** The update's pipelines and who owns a URN; none when its config does not even load. */
+/**
+ * The update's pipelines and who owns a URN. A config that does not load gives neither, and the
+ * reason, so that no failure goes unexplained (the program's own error diagnostic says the same).
+ */
 function attribution(events: PreviewEvents, stack: string) {
     try {
         const { catalogue, stack: config } = loadStack(readPreludeConfig(events.config, stack));
@@ -38,9 +41,11 @@ function attribution(events: PreviewEvents, stack: string) {
             pipelines: plan.pipelines.map((p) => p.name),
             owner: (urn: string) => owner(urn)?.name,
         };
-    } catch {
-        // The program refused the same config: its error diagnostic says why.
-        return { pipelines: [], owner: () => undefined };
+    } catch (e) {
+        // One line: the summary prints each error's first.
+        const why = (e as Error).message.split("\n").join("; ");
+        const reason = `the update's config did not load, no failure is given to a distro: ${why}`;
+        return { pipelines: [], owner: () => undefined, reason };
     }
 }
 
@@ -49,7 +54,7 @@ export function summarize(
     status: number,
     events: PreviewEvents,
 ): UpSummary & { pipelines: string[] } {
-    const { pipelines, owner } = attribution(events, stack);
+    const { pipelines, owner, reason } = attribution(events, stack);
     const failed: Record<string, Failure[]> = {};
     const stackErrors: string[] = [];
     const failureOf = (pipeline: string, urn: string) => {
@@ -74,6 +79,7 @@ export function summarize(
     if (status !== 0 && Object.keys(failed).length === 0 && stackErrors.length === 0) {
         stackErrors.push(`pulumi up exited ${status} without an error event (see the job log)`);
     }
+    if (reason) stackErrors.push(reason);
     const stackFailed = stackErrors.length > 0 && Object.keys(failed).length === 0;
     return {
         stack,

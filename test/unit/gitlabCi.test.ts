@@ -6,6 +6,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import * as os from "os";
+import { summarize } from "../../scripts/ci/up-summary";
+import { readEventLog } from "../../scripts/ci/note/events";
 import { evaluateRule, runJob } from "./ciJobs";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -198,6 +200,18 @@ describe("the CI job scripts, run here", function () {
         assert.deepStrictEqual(summary.stackErrors, []);
         fs.rmSync(dir, { recursive: true, force: true });
         assert.strictEqual(fs.readFileSync(path.join(run.out, "stack-outputs.json"), "utf8").trim(), '{"report":{}}');
+    }); // prettier-ignore
+
+    it("up's summary: a config that does not load gives no distro a failure, and says why", () => {
+        const broken = UP_EVENTS.replace(/"os-image-pipeline:distros":"[^]*?(?<!\\)",/, '"os-image-pipeline:distros":"{\\"debian99\\":{}}",');
+        assert.notStrictEqual(broken, UP_EVENTS);
+        const summary = summarize("lab", 255, readEventLog(broken, "up-events.jsonl", true));
+        assert.deepStrictEqual(summary.failed, {});
+        assert.deepStrictEqual(summary.succeeded, []);
+        // The evidence gate's error is the update's, and the reason none was attributed follows it.
+        assert.strictEqual(summary.stackErrors.length, 2, summary.stackErrors.join("\n"));
+        assert.match(summary.stackErrors[0], /tests failed: unmanaged-virtual: site\/dns/);
+        assert.match(summary.stackErrors[1], /^the update's config did not load, no failure is given to a distro: .*debian99/);
     }); // prettier-ignore
 
     it("test-image: refuses no image, runs npm run test-image, keeps the JUnit as artefacts", () => {

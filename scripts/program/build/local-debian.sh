@@ -67,6 +67,8 @@ fi
 
 log "configuring the image"
 echo "$DISTRO" >"$root/etc/hostname"
+# debootstrap writes no /etc/hosts (the installer does): localhost must resolve without DNS.
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 echo "LABEL=root / ext4 defaults 0 1" >"$root/etc/fstab"
 # cloud-init writes the instance's network config; DHCP on the first NIC until then.
 printf 'auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n' >"$root/etc/network/interfaces"
