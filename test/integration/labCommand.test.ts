@@ -118,6 +118,11 @@ describe("npm run lab: the README's lab command, as a user runs it", function ()
         ]);
     });
 
+    it("built debian12 with an /etc/hosts: localhost resolves without DNS (debootstrap writes none)", () => {
+        const image = first.find((i) => i.Name === "DEBIAN12 - x86_64 [2026-11-01] TEST")!;
+        assert.match(fileInGlanceImage(image.ID, "/etc/hosts"), /^127\.0\.0\.1\tlocalhost$/m);
+    });
+
     it("took the vendor path for real: the mirror's image, checked, customised, uploaded and tested", () => {
         const vendorBytes = fs.readFileSync(path.join(MIRROR, VENDOR_IMAGE));
         const vendorSha = crypto.createHash("sha256").update(vendorBytes).digest("hex");

@@ -223,6 +223,11 @@ describe("component helpers", () => {
                 environment: "production",
                 address: "10.0.2.100",
             });
+            // An image may have no /etc/hosts yet: the check says nothing then, and the echo writes one.
+            assert.match(
+                script,
+                /grep -qs '\[\[:space:\]\]puppet\.osimages\.lab\$' \/etc\/hosts \|\| echo/,
+            );
             assert.match(script, /echo '10\.0\.2\.100 puppet\.osimages\.lab' >>\/etc\/hosts/);
             assert.ok(script.indexOf("/etc/hosts") < script.indexOf("puppet agent --test"));
         });
